@@ -1,0 +1,97 @@
+#include "shmio/doorbell.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+
+namespace shmio {
+namespace {
+
+// The doorbell line lies in the file's first page.
+constexpr size_t kDoorbellPageBytes = 4096;
+static_assert(format::kDoorbellRingsOffset + 8 <= kDoorbellPageBytes);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::Open(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) {
+      return absl::NotFoundError(absl::StrFormat("%s does not exist", path));
+    }
+    if (err == EACCES || err == EPERM || err == EROFS) {
+      return absl::PermissionDeniedError(absl::StrFormat(
+          "cannot arm the doorbell of %s: arming writes a flag into the "
+          "file, and this process may not write to it; watch it with a "
+          "timer instead",
+          path));
+    }
+    return absl::ErrnoToStatus(err, absl::StrFormat("cannot open %s", path));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < kDoorbellPageBytes) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is too small to have a doorbell (%d bytes); watch it with a timer",
+        path, static_cast<int64_t>(st.st_size)));
+  }
+  void* mapped = mmap(nullptr, kDoorbellPageBytes, PROT_READ | PROT_WRITE,
+                      MAP_SHARED, fd, 0);
+  int map_errno = errno;
+  close(fd);  // the mapping keeps the file
+  if (mapped == MAP_FAILED) {
+    return absl::ErrnoToStatus(
+        map_errno, absl::StrFormat("cannot map the doorbell page of %s", path));
+  }
+  auto* page = static_cast<uint8_t*>(mapped);
+  // Acquire: the extension is written before committed's first release.
+  uint64_t committed = format::AtomicWord(page, format::kCommittedOffset)
+                           .load(std::memory_order_acquire);
+  bool extension =
+      committed != 0 &&
+      format::DecodeU64(page + format::kDataOffsetOffset) >= format::kExtendedDataOffset &&
+      format::DecodeU64(page + format::kMagicOffset) == format::kMagic;
+  if (!extension) {
+    munmap(page, kDoorbellPageBytes);
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s has no doorbell: it %s; poll it with a timer instead", path,
+        committed == 0 ? "has not been initialised by a writer yet"
+                       : "was written by the Node.js library, which never rings"));
+  }
+  return std::unique_ptr<Doorbell>(new Doorbell(path, page));
+}
+
+Doorbell::Doorbell(std::string path, uint8_t* page)
+    : path_(std::move(path)), page_(page) {}
+
+Doorbell::~Doorbell() { munmap(page_, kDoorbellPageBytes); }
+
+uint64_t Doorbell::ArmAndLoadCommitted() {
+  // Relaxed: the fence below orders this store before the load of
+  // `committed`; the writer's fence pairs with it (see the protocol).
+  format::AtomicWord(page_, format::kDoorbellArmedOffset)
+      .store(1, std::memory_order_relaxed);
+  // seq_cst fence: store `armed`, then load `committed` (store-load order).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Acquire: frames below the value are visible once we read it.
+  return format::AtomicWord(page_, format::kCommittedOffset)
+      .load(std::memory_order_acquire);
+}
+
+void RingDoorbell(int fd, uint64_t ring_number) {
+  uint8_t bytes[8];
+  format::EncodeU64(bytes, ring_number);
+  // The write itself is the point: it raises IN_MODIFY. Retry on a signal.
+  while (pwrite(fd, bytes, sizeof bytes, format::kDoorbellRingsOffset) < 0 &&
+         errno == EINTR) {
+  }
+}
+
+}  // namespace shmio

@@ -1,0 +1,97 @@
+// The doorbell: how a writer wakes readers that sleep on inotify without
+// making a syscall on every commit. Stores into a shared mapping raise no
+// inotify event, so a sleeping reader needs the writer to ring: a pwrite()
+// into the doorbell line of the file (format.h, offset 136), which raises
+// IN_MODIFY for every watcher of the file.
+//
+// The protocol, in the spirit of a futex (a Dekker-style handshake on two
+// words, `committed` and `armed`, each side storing one and loading the
+// other with a seq_cst fence in between):
+//
+//   reader (before it sleeps)           writer (Pool::Commit)
+//   armed.store(1)                      committed.store(c, release)
+//   fence(seq_cst)                      fence(seq_cst)
+//   if committed moved: drain           if armed.load(): armed = 0; ring()
+//   else sleep until IN_MODIFY
+//
+// With both fences, at least one side sees the other's store: either the
+// writer sees `armed` and rings, or the reader sees the new `committed` and
+// drains instead of sleeping. So no wake-up is lost, a busy reader costs the
+// writer one load per commit, and a sleeping reader one syscall per
+// wake-up. Files without the extension (Node.js) have no doorbell: watch
+// them with a timer.
+//
+// The reader's flag lives in the file, so arming needs write access to the
+// header page: Doorbell maps just that page, read-write, through its own
+// descriptor; the reader's view of the log stays read-only.
+//
+// Thread safety: one thread per Doorbell.
+#ifndef SHMIO_DOORBELL_H_
+#define SHMIO_DOORBELL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/optimization.h"
+#include "absl/status/statusor.h"
+#include "shmio/format.h"
+
+namespace shmio {
+
+class Doorbell {
+ public:
+  // Opens the doorbell of the log at `path`. Errors: FailedPrecondition when
+  // the file has no extension (written by the Node.js library, which never
+  // rings: poll it with a timer instead), PermissionDenied when the reader
+  // may not write to the file, NotFound when it is missing.
+  static absl::StatusOr<std::unique_ptr<Doorbell>> Open(const std::string& path);
+
+  ~Doorbell();
+  Doorbell(const Doorbell&) = delete;
+  Doorbell& operator=(const Doorbell&) = delete;
+
+  // Sets the armed flag, then (after a seq_cst fence) loads and returns
+  // `committed`. If it differs from the value the caller last read, frames
+  // arrived: drain instead of sleeping. Otherwise sleep until the file's
+  // IN_MODIFY event; the writer's next commit rings.
+  uint64_t ArmAndLoadCommitted();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Doorbell(std::string path, uint8_t* page);
+
+  std::string path_;
+  uint8_t* page_;  // the file's first page, mapped read-write; owned
+};
+
+// Rings: pwrite()s `ring_number` into the doorbell line of the file open as
+// `fd`, which raises IN_MODIFY for every inotify watcher of the file. A
+// failed pwrite is ignored: readers then wake by their safety timer.
+void RingDoorbell(int fd, uint64_t ring_number);
+
+// Writer side, used by Pool::Commit() right after its release store of
+// `committed` into the mapping at `base`: rings if a reader is armed, and
+// disarms. Returns true when it rang (made the syscall).
+inline bool RingDoorbellIfArmed(uint8_t* base, int fd, uint64_t ring_number) {
+  // seq_cst fence: orders our store of `committed` before the load of
+  // `armed` (store-load), pairing with the reader's fence between its store
+  // of `armed` and its load of `committed`; see the protocol above.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  std::atomic_ref<uint64_t> armed =
+      format::AtomicWord(base, format::kDoorbellArmedOffset);
+  // Relaxed: the fence above orders it; a plain load keeps the common case
+  // (no reader asleep) free of read-modify-writes.
+  if (ABSL_PREDICT_TRUE(armed.load(std::memory_order_relaxed) == 0)) return false;
+  // Relaxed: only atomicity matters (one ring per arming, however many
+  // readers armed); the syscall that follows is the wake-up.
+  if (armed.exchange(0, std::memory_order_relaxed) == 0) return false;
+  RingDoorbell(fd, ring_number);
+  return true;
+}
+
+}  // namespace shmio
+
+#endif  // SHMIO_DOORBELL_H_

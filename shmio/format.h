@@ -1,0 +1,167 @@
+// The on-file format of a shmio log, version 1: the single source of truth
+// for every byte. docs/format.md is its prose twin with a worked example;
+// change both in one commit and bump kFormatVersion on any layout change.
+//
+// All integers are little-endian. Offsets are absolute byte offsets in the
+// file. The layout is shared with the original Node.js library "shmio": the
+// first 24 bytes and the frames are exactly its format, and the extension
+// block lies between those 24 bytes and dataOffset, where the original never
+// looks.
+//
+//   offset  width  field           written by / when
+//   ------  -----  --------------  ----------------------------------------
+//   0       8      headerSize      first writer, at initialisation; always 24
+//   8       8      dataOffset      first writer, at initialisation
+//   16      8      committed       writer, at every Commit() (release store);
+//                                  end offset of the last committed frame,
+//                                  starts at dataOffset
+//   24..    -      extension       shmio C++ only (see Extension below);
+//                                  absent when dataOffset == 24
+//   dataOffset     frames          [u16 total][payload][u16 total], back to
+//                                  back, unaligned; total = payload + 4
+//
+// A file whose first 24 bytes are zero is fresh (an empty log): the first
+// writer initialises it. Bytes at and after `committed` are not part of the
+// log: a frame being written, or garbage left by a writer that died.
+//
+// Segments (the original's "buffers"): a file with a geometry {size, num,
+// overlap} is num segments of `size` bytes. The original maps segment k as a
+// view of size + overlap bytes (the last has no overlap), so a frame that
+// starts in segment k must end at or before (k+1)*size + overlap, and within
+// num*size for the last segment. A file with only a capacity is one segment.
+//
+// Cross-process atomics: `committed` (offset 16) and the doorbell's `armed`
+// word (offset 128) are 8-byte aligned in a page-aligned mapping and accessed
+// only through std::atomic_ref<uint64_t>, which we require to be always
+// lock-free. Lock-free atomics are address-free on every platform we build
+// for (x86-64, aarch64), which the standard recommends but does not promise;
+// shmio relies on it.
+#ifndef SHMIO_FORMAT_H_
+#define SHMIO_FORMAT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace shmio {
+namespace format {
+
+// --- The original's header (24 bytes) --------------------------------------
+
+inline constexpr uint64_t kHeaderSize = 24;          // value of headerSize
+inline constexpr uint64_t kHeaderSizeOffset = 0;     // u64 headerSize
+inline constexpr uint64_t kDataOffsetOffset = 8;     // u64 dataOffset
+inline constexpr uint64_t kCommittedOffset = 16;     // u64 committed
+
+// --- Frames ----------------------------------------------------------------
+
+inline constexpr uint64_t kFrameSizeBytes = 2;       // each u16 `total`
+inline constexpr uint64_t kFrameOverhead = 4;        // leading + trailing
+inline constexpr uint64_t kMaxFrameTotal = 65535;    // largest u16
+inline constexpr uint64_t kMaxPayload = kMaxFrameTotal - kFrameOverhead;  // 65531
+
+// --- Extension block (files created by shmio C++) ---------------------------
+//
+//   offset  width  field            meaning
+//   24      8      magic            kMagic: "SHMIOC++" read as little-endian
+//   32      4      version          kFormatVersion
+//   36      4      flags            0; reserved (e.g. "sealed, continued in
+//                                   the next file of a chain")
+//   40      8      segment_size     the original's `size`; 0 = no geometry
+//   48      8      segment_count    the original's `num`; 0 = no geometry
+//   56      8      overlap          the original's `overlap`
+//   64      8      capacity         file size in bytes at creation
+//   72      8      writer_pid       pid of the last writer to open the file
+//                                   (informational; the lock is the truth)
+//   80      8      file_sequence    0; reserved for chains of files
+//   88..127        reserved, zero
+//   128     8      doorbell armed   nonzero while a reader sleeps waiting for
+//                                   a commit (atomic; see shmio/doorbell.h)
+//   136     8      doorbell rings   count of rings; the writer pwrite()s it,
+//                                   which is what raises the inotify event
+//   144..255       reserved, zero
+//   256            first frame (dataOffset = kExtendedDataOffset)
+
+inline constexpr uint64_t kMagicOffset = 24;
+inline constexpr uint64_t kVersionOffset = 32;
+inline constexpr uint64_t kFlagsOffset = 36;
+inline constexpr uint64_t kSegmentSizeOffset = 40;
+inline constexpr uint64_t kSegmentCountOffset = 48;
+inline constexpr uint64_t kOverlapOffset = 56;
+inline constexpr uint64_t kCapacityOffset = 64;
+inline constexpr uint64_t kWriterPidOffset = 72;
+inline constexpr uint64_t kFileSequenceOffset = 80;
+inline constexpr uint64_t kDoorbellArmedOffset = 128;  // own cache line
+inline constexpr uint64_t kDoorbellRingsOffset = 136;
+inline constexpr uint64_t kExtendedDataOffset = 256;   // cache-line aligned
+
+// "SHMIOC++" as bytes 53 48 4d 49 4f 43 2b 2b, read as a little-endian u64.
+inline constexpr uint64_t kMagic = 0x2b2b434f494d4853ULL;
+inline constexpr uint32_t kFormatVersion = 1;
+
+// Smallest file that can hold a log: the original's header alone.
+inline constexpr uint64_t kMinCapacity = kHeaderSize;
+
+// Locks (see shmio/writer_lock.h): byte ranges far beyond any real file so
+// they never interact with data, locked but never written.
+inline constexpr uint64_t kWriterLockOffset = uint64_t{1} << 62;
+
+// --- Little-endian helpers --------------------------------------------------
+// Payloads and frames are unaligned, so every multi-byte read goes through
+// memcpy. x86-64 and aarch64 Linux are little-endian; static_assert it.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "shmio's format is little-endian; add byte swaps for this host");
+
+inline uint16_t DecodeU16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint32_t DecodeU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint64_t DecodeU64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void EncodeU16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, sizeof v); }
+inline void EncodeU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+inline void EncodeU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
+
+// The header words that synchronise processes, as atomics over the mapping.
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free,
+              "shmio needs lock-free (hence address-free) 64-bit atomics");
+static_assert(kCommittedOffset % alignof(uint64_t) == 0);
+static_assert(kDoorbellArmedOffset % alignof(uint64_t) == 0);
+static_assert(kDoorbellArmedOffset / 64 != kCommittedOffset / 64,
+              "the doorbell has its own cache line");
+static_assert(kExtendedDataOffset % 64 == 0);
+
+// Returns the header word at `offset` of a mapping based at `base` as an
+// atomic. `base` must be page aligned (every mmap is).
+inline std::atomic_ref<uint64_t> AtomicWord(const uint8_t* base,
+                                            uint64_t offset) {
+  // atomic_ref needs a non-const referent; loads through it never write.
+  return std::atomic_ref<uint64_t>(
+      *reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(base) + offset));
+}
+
+// True when `frame_start` .. `frame_end` obeys the original's segment rule
+// for a geometry {segment_size, segment_count, overlap}; see the file comment.
+inline bool FitsSegmentRule(uint64_t frame_start, uint64_t frame_end,
+                            uint64_t segment_size, uint64_t segment_count,
+                            uint64_t overlap) {
+  uint64_t k = frame_start / segment_size;
+  uint64_t limit = (k + 1 >= segment_count) ? segment_count * segment_size
+                                            : (k + 1) * segment_size + overlap;
+  return frame_end <= limit;
+}
+
+}  // namespace format
+}  // namespace shmio
+
+#endif  // SHMIO_FORMAT_H_

@@ -1,0 +1,230 @@
+// Frame ranges: zero-copy iteration over the frames in [from, to) of a
+// mapping, forwards (leading sizes) or backwards (trailing sizes), the
+// original's SharedMemoryIterator.
+//
+//   shmio::FrameRange frames(shm, from, to);
+//   for (const shmio::Frame& frame : frames) Use(frame.payload);
+//   if (!frames.status().ok()) ...  // a damaged frame ended the walk early
+//
+// Thread safety: a range and its iterators belong to one thread. Many
+// ranges may read one SharedMemory at once.
+//
+// Bounds: every frame's size is checked against [from, to) before its bytes
+// are touched (one compare), so a damaged or hostile file ends the walk with
+// a DataLoss status naming the offset, never an out-of-bounds read. With
+// debug checks the leading and trailing sizes must agree too ("[DEBUG]").
+// The caller chooses `to`: below a validated committed value (Consumer does
+// that), or any range it knows holds whole frames.
+#ifndef SHMIO_ITERATOR_H_
+#define SHMIO_ITERATOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+#include "absl/base/optimization.h"
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "shmio/format.h"
+#include "shmio/shared_memory.h"
+
+namespace shmio {
+
+// One frame as seen by a reader. `payload` points into the mapping and stays
+// valid while the SharedMemory lives (committed bytes never change).
+struct Frame {
+  uint64_t offset = 0;  // absolute offset of the leading size (the cursor)
+  absl::Span<const uint8_t> payload;
+
+  // The cursor just past this frame.
+  uint64_t end() const { return offset + payload.size() + 4; }
+};
+
+// Checks the frame at `offset` of `base[0, limit)`: a leading size of at
+// least 4 that ends within `limit`, and with `debug` an equal trailing
+// size. On success stores the frame in *frame and returns true; touches no
+// byte at or past `limit`. The building block of every reader.
+inline bool TryReadFrameAt(const uint8_t* base, uint64_t offset, uint64_t limit,
+                           bool debug, Frame* frame) {
+  if (ABSL_PREDICT_FALSE(limit - offset < format::kFrameOverhead)) return false;
+  uint64_t total = format::DecodeU16(base + offset);
+  if (ABSL_PREDICT_FALSE(total < format::kFrameOverhead || total > limit - offset)) {
+    return false;
+  }
+  if (ABSL_PREDICT_FALSE(debug) &&
+      format::DecodeU16(base + offset + total - format::kFrameSizeBytes) != total) {
+    return false;
+  }
+  frame->offset = offset;
+  frame->payload = absl::Span<const uint8_t>(base + offset + format::kFrameSizeBytes,
+                                             total - format::kFrameOverhead);
+  return true;
+}
+
+// Same, backwards: the frame that ends at `end` and starts at or after
+// `floor`, found through its trailing size.
+inline bool TryReadFrameBefore(const uint8_t* base, uint64_t end, uint64_t floor,
+                               bool debug, Frame* frame) {
+  if (ABSL_PREDICT_FALSE(end - floor < format::kFrameOverhead)) return false;
+  uint64_t total = format::DecodeU16(base + end - format::kFrameSizeBytes);
+  if (ABSL_PREDICT_FALSE(total < format::kFrameOverhead || total > end - floor)) {
+    return false;
+  }
+  uint64_t offset = end - total;
+  if (ABSL_PREDICT_FALSE(debug) && format::DecodeU16(base + offset) != total) {
+    return false;
+  }
+  frame->offset = offset;
+  frame->payload = absl::Span<const uint8_t>(base + offset + format::kFrameSizeBytes,
+                                             total - format::kFrameOverhead);
+  return true;
+}
+
+// The DataLoss that explains why TryReadFrameAt(base, offset, limit, debug)
+// failed, naming `path`, the offset and the sizes.
+absl::Status FrameDamageAt(const uint8_t* base, uint64_t offset, uint64_t limit,
+                           bool debug, const std::string& path);
+
+// Same for TryReadFrameBefore(base, end, floor, debug).
+absl::Status FrameDamageBefore(const uint8_t* base, uint64_t end, uint64_t floor,
+                               bool debug, const std::string& path);
+
+// The frames in [from, to), in order.
+class FrameRange {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Frame;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Frame*;
+    using reference = const Frame&;
+
+    const Frame& operator*() const { return frame_; }
+    const Frame* operator->() const { return &frame_; }
+    Iterator& operator++() {
+      position_ = frame_.end();
+      Load();
+      return *this;
+    }
+    bool operator==(const Iterator& other) const {
+      return position_ == other.position_;
+    }
+    bool operator!=(const Iterator& other) const { return !(*this == other); }
+
+   private:
+    friend class FrameRange;
+    Iterator(FrameRange* range, uint64_t position)
+        : range_(range), position_(position) {
+      Load();
+    }
+    // Reads the frame at position_, or ends the walk (at the end of the
+    // range, or on damage, which it records in the range's status).
+    void Load() {
+      if (position_ == range_->to_) return;
+      if (ABSL_PREDICT_FALSE(!TryReadFrameAt(range_->base_, position_, range_->to_,
+                                             range_->debug_, &frame_))) {
+        range_->Fail(position_);
+        position_ = range_->to_;
+      }
+    }
+
+    FrameRange* range_;
+    uint64_t position_;  // == range_->to_ at the end
+    Frame frame_;
+  };
+
+  // `shm` must outlive the range. from <= to <= shm.capacity(), and `from`
+  // must be a frame boundary; otherwise the range is empty with an error.
+  FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to);
+  FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to, bool debug);
+
+  Iterator begin() { return Iterator(this, from_); }
+  Iterator end() { return Iterator(this, to_); }
+
+  uint64_t from() const { return from_; }
+  uint64_t to() const { return to_; }
+  bool empty() const { return from_ == to_; }
+
+  // OK, or the DataLoss that ended the last walk early. Check it after the
+  // loop.
+  const absl::Status& status() const { return status_; }
+
+ private:
+  void Fail(uint64_t offset);  // records the damage at `offset`
+
+  const SharedMemory* shm_;
+  const uint8_t* base_;
+  uint64_t from_;
+  uint64_t to_;
+  bool debug_;
+  absl::Status status_;
+};
+
+// The frames in [from, to), last first, found through the trailing sizes.
+class ReverseFrameRange {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Frame;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Frame*;
+    using reference = const Frame&;
+
+    const Frame& operator*() const { return frame_; }
+    const Frame* operator->() const { return &frame_; }
+    Iterator& operator++() {
+      position_ = frame_.offset;
+      Load();
+      return *this;
+    }
+    bool operator==(const Iterator& other) const {
+      return position_ == other.position_;
+    }
+    bool operator!=(const Iterator& other) const { return !(*this == other); }
+
+   private:
+    friend class ReverseFrameRange;
+    Iterator(ReverseFrameRange* range, uint64_t position)
+        : range_(range), position_(position) {
+      Load();
+    }
+    void Load() {
+      if (position_ == range_->from_) return;
+      if (ABSL_PREDICT_FALSE(!TryReadFrameBefore(range_->base_, position_,
+                                                 range_->from_, range_->debug_,
+                                                 &frame_))) {
+        range_->Fail(position_);
+        position_ = range_->from_;
+      }
+    }
+
+    ReverseFrameRange* range_;
+    uint64_t position_;  // end of the current frame; == range_->from_ at end
+    Frame frame_;
+  };
+
+  ReverseFrameRange(const SharedMemory& shm, uint64_t from, uint64_t to);
+  ReverseFrameRange(const SharedMemory& shm, uint64_t from, uint64_t to,
+                    bool debug);
+
+  Iterator begin() { return Iterator(this, to_); }
+  Iterator end() { return Iterator(this, from_); }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  void Fail(uint64_t end);  // records the damage before `end`
+
+  const SharedMemory* shm_;
+  const uint8_t* base_;
+  uint64_t from_;
+  uint64_t to_;
+  bool debug_;
+  absl::Status status_;
+};
+
+}  // namespace shmio
+
+#endif  // SHMIO_ITERATOR_H_

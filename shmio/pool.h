@@ -1,0 +1,193 @@
+// Pool: the writer. Appends frames after `committed` and publishes them with
+// Commit(), the original's Pool.
+//
+// Thread safety: one thread at a time per Pool (it is the file's only
+// writer; the lock in SharedMemory keeps other processes and other Pools
+// out). Readers in any thread or process may run concurrently.
+//
+// Invariants:
+//   - Frames are written only in [committed, capacity) and never past the
+//     mapping; nothing below `committed` is ever written again.
+//   - `committed` moves only forward, only in Commit(), by one release store,
+//     and always lands on a frame boundary: a batch of appends becomes
+//     visible to readers all at once or not at all.
+//   - With a geometry, every frame obeys the original's segment rule
+//     (format.h), so the original's readers keep working.
+#ifndef SHMIO_POOL_H_
+#define SHMIO_POOL_H_
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "absl/base/optimization.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "shmio/doorbell.h"
+#include "shmio/format.h"
+#include "shmio/shared_memory.h"
+
+namespace shmio {
+
+class Pool {
+ public:
+  // The write position, as the original's getSize(): `committed` is the end
+  // offset of the last committed frame (what readers see), `uncommitted` the
+  // end offset of the last appended frame (what the next Commit() will
+  // publish). Both are absolute file offsets.
+  struct Size {
+    uint64_t committed = 0;
+    uint64_t uncommitted = 0;
+  };
+
+  // The original's getStatus(): the segment the next frame starts in and the
+  // offset within that segment.
+  struct Status {
+    uint64_t segment = 0;
+    uint64_t offset = 0;
+  };
+
+  // Creates the writer over `shm`, which must be writable and outlive the
+  // Pool. Initialises a fresh (all-zero) file; continues an existing one at
+  // its committed value, overwriting whatever lay beyond. Errors:
+  // FailedPrecondition when `shm` is read-only, when another Pool already
+  // writes through it, or when the file has no geometry (written by the
+  // Node.js library) and none was given; DataLoss when `committed` is not
+  // within the file.
+  static absl::StatusOr<std::unique_ptr<Pool>> Create(SharedMemory* shm);
+
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Reserves a frame for an `n`-byte payload and returns the payload bytes
+  // for the caller to fill. Not visible to readers until Commit(). The span
+  // stays valid while the SharedMemory lives. Errors: InvalidArgument for
+  // n > 65531; FailedPrecondition when the frame would cross a segment
+  // boundary by more than the overlap (nothing is written; raise the
+  // overlap to at least the largest frame); ResourceExhausted ("Shared
+  // memory exhausted") when the log is full.
+  absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
+    // Fast path, inline: the frame starts in the current segment and ends
+    // within that segment's limit (which is also within the mapping).
+    uint64_t total = uint64_t{n} + format::kFrameOverhead;
+    if (ABSL_PREDICT_TRUE(fast_path_ && n <= format::kMaxPayload &&
+                          position_ < segment_end_ &&
+                          total <= frame_limit_ - position_)) {
+      uint8_t* frame = base_ + position_;
+      format::EncodeU16(frame, static_cast<uint16_t>(total));
+      format::EncodeU16(frame + total - format::kFrameSizeBytes,
+                        static_cast<uint16_t>(total));
+      last_frame_start_ = position_;
+      position_ += total;
+      return absl::Span<uint8_t>(frame + format::kFrameSizeBytes, n);
+    }
+    return SliceSizeSlow(n);
+  }
+
+  // SliceSize(sizeof(T)).
+  template <typename T>
+  absl::StatusOr<absl::Span<uint8_t>> Slice() {
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "frames hold trivially copyable types");
+    return SliceSize(sizeof(T));
+  }
+
+  // Reserves a frame for a T and returns it, value-initialised, in place.
+  // Payloads are unaligned, so T must have alignof 1 (a packed struct, such
+  // as bendec's C++ generator emits); copy anything else in with Append().
+  template <typename T>
+  absl::StatusOr<T*> Wrap() {
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "frames hold trivially copyable types");
+    static_assert(alignof(T) == 1,
+                  "payloads are unaligned: Wrap<T> needs a packed T "
+                  "(alignof 1); use Append() for other types");
+    absl::StatusOr<absl::Span<uint8_t>> bytes = SliceSize(sizeof(T));
+    if (!bytes.ok()) return bytes.status();
+    return new (bytes->data()) T();
+  }
+
+  // SliceSize(bytes.size()) and copies `bytes` in.
+  absl::Status Append(absl::Span<const uint8_t> bytes);
+
+  // Publishes every frame appended since the last Commit() with one release
+  // store of `committed`, then rings the doorbell if a reader sleeps on it
+  // (one syscall per wake-up, none while no reader is armed).
+  // Errors: DataLoss "[DEBUG]" when debug checks find the last frame's
+  // trailing size overwritten (a slice was overrun); nothing is published.
+  absl::Status Commit() {
+    if (ABSL_PREDICT_FALSE(debug_)) return CommitChecked();
+    Publish();
+    return absl::OkStatus();
+  }
+
+  Size GetSize() const;
+  Status GetStatus() const;
+
+  // false: SliceSize() hands out heap buffers instead of log space, and
+  // Append()/Commit() write nothing, like the original's setActive(false).
+  // Frames appended while inactive are dropped. Appended but uncommitted
+  // frames stay pending and are committed by the next Commit().
+  void SetActive(bool active);
+  bool active() const { return active_; }
+
+  // Makes committed frames durable on disk (see SharedMemory::Flush).
+  absl::Status Flush() const { return shm_->Flush(); }
+
+  // How many times Commit() has rung the doorbell (made the syscall that
+  // wakes inotify readers). For tests and benchmarks.
+  uint64_t doorbell_rings() const { return doorbell_rings_; }
+
+  const SharedMemory& shared_memory() const { return *shm_; }
+
+ private:
+  Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
+       bool has_doorbell);
+
+  absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n);
+  absl::Status CommitChecked();
+
+  // Stores `committed` (release) and rings the doorbell if a reader sleeps.
+  void Publish() {
+    if (position_ == committed_) return;  // nothing new: no store, no ring
+    // Release: every frame byte below position_ was written by this thread
+    // before; a reader's acquire load of `committed` makes them visible.
+    format::AtomicWord(base_, format::kCommittedOffset)
+        .store(position_, std::memory_order_release);
+    committed_ = position_;
+    if (has_doorbell_ && RingDoorbellIfArmed(base_, shm_->fd(), doorbell_rings_ + 1)) {
+      ++doorbell_rings_;
+    }
+  }
+
+  // Returns OK when a frame of `total` bytes fits at position_, or the
+  // error that explains why not; updates segment_end_ and frame_limit_.
+  absl::Status CheckRoom(uint64_t total);
+  absl::Status CheckPreviousFrame() const;  // debug: leading == trailing
+
+  SharedMemory* shm_;  // not owned
+  uint8_t* base_;      // shm_'s writable mapping
+  uint64_t capacity_;
+  uint64_t data_offset_;
+  uint64_t committed_;         // last value stored to the header
+  uint64_t position_;          // end of the last appended frame
+  uint64_t last_frame_start_;  // for the debug check; 0 = none known
+  // The segment position_ lies in ends at segment_end_; frames starting in
+  // it must end by frame_limit_ (the segment rule, and the mapping's end).
+  uint64_t segment_end_ = 0;
+  uint64_t frame_limit_ = 0;
+  bool has_doorbell_;
+  bool debug_;
+  bool active_ = true;
+  bool fast_path_ = false;  // active_ && !debug_
+  std::vector<uint8_t> scratch_;  // SetActive(false) slices
+  uint64_t doorbell_rings_ = 0;
+};
+
+}  // namespace shmio
+
+#endif  // SHMIO_POOL_H_

@@ -1,0 +1,448 @@
+#include "shmio/shared_memory.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "shmio/format.h"
+#include "shmio/writer_lock.h"
+
+namespace shmio {
+namespace {
+
+using format::DecodeU32;
+using format::DecodeU64;
+
+// Closes a descriptor on every early return of Open().
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int Release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+absl::Status Errno(int err, absl::string_view what, const std::string& path) {
+  return absl::ErrnoToStatus(err, absl::StrFormat("%s %s", what, path));
+}
+
+// Bad options are InvalidArgument before anything touches the disk.
+absl::Status ValidateOptions(const Options& o) {
+  if (o.path.empty()) {
+    return absl::InvalidArgumentError("Options.path is empty: name the log file");
+  }
+  bool has_geometry = o.size != 0 || o.num != 0 || o.overlap != 0;
+  if (has_geometry) {
+    if (o.size == 0 || o.num == 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: size %d and num %d must both be positive (the original's "
+          "geometry: num segments of size bytes)",
+          o.path, o.size, o.num));
+    }
+    if (o.overlap >= o.size) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: overlap %d must be smaller than size %d", o.path, o.overlap,
+          o.size));
+    }
+    if (o.num > std::numeric_limits<uint64_t>::max() / o.size) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: size %d x num %d overflows 64 bits", o.path, o.size, o.num));
+    }
+    if (o.capacity != 0 && o.capacity != o.size * o.num) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: capacity %d disagrees with size %d x num %d = %d; give one or "
+          "the other",
+          o.path, o.capacity, o.size, o.num, o.size * o.num));
+    }
+  }
+  uint64_t capacity = has_geometry ? o.size * o.num : o.capacity;
+  if (capacity != 0 &&
+      capacity < format::kExtendedDataOffset + format::kFrameOverhead) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: capacity %d bytes is too small: the header takes %d bytes and a "
+        "frame at least %d",
+        o.path, capacity, format::kExtendedDataOffset, format::kFrameOverhead));
+  }
+  if (capacity > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: capacity %d is larger than a file can be", o.path, capacity));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t RequestedCapacity(const Options& o) {
+  return o.size != 0 ? o.size * o.num : o.capacity;
+}
+
+std::optional<Geometry> RequestedGeometry(const Options& o) {
+  if (o.size == 0) return std::nullopt;
+  return Geometry{o.size, o.num, o.overlap};
+}
+
+// Reserves the file's space up front: on tmpfs a full /dev/shm then fails
+// here with ENOSPC instead of killing a process with SIGBUS later.
+absl::Status Reserve(int fd, const std::string& path, uint64_t capacity) {
+  int err = posix_fallocate(fd, 0, static_cast<off_t>(capacity));
+  if (err == 0) return absl::OkStatus();
+  if (err == ENOSPC || err == EFBIG) {
+    struct statvfs vfs;
+    uint64_t free_bytes = 0;
+    if (fstatvfs(fd, &vfs) == 0) {
+      free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    }
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "cannot reserve %d bytes for %s: the file system has %d bytes free "
+        "(/dev/shm is limited by its tmpfs size); ask for less or free space",
+        capacity, path, free_bytes));
+  }
+  return Errno(err, absl::StrFormat("cannot reserve %d bytes for", capacity),
+               path);
+}
+
+// Creates `path` exclusively, locks and reserves it. On any failure the
+// file is removed again, so a failed create leaves nothing behind.
+absl::StatusOr<int> CreateFile(const Options& o) {
+  int fd = open(o.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                o.create_mode);
+  if (fd < 0) return Errno(errno, "cannot create", o.path);
+  absl::Status status = internal::AcquireWriterLock(fd, o.path);
+  if (status.ok()) status = Reserve(fd, o.path, RequestedCapacity(o));
+  if (!status.ok()) {
+    unlink(o.path.c_str());
+    close(fd);
+    return status;
+  }
+  return fd;
+}
+
+// A header is checked against the file before anything trusts it. For a
+// reader, a Node writer may be in the middle of storing `committed` one
+// byte at a time, so a bad committed value is re-read for a moment before
+// it counts as damage.
+absl::Status ValidateHeader(const uint8_t* base, uint64_t file_size,
+                            const std::string& path) {
+  // Acquire: pairs with the writer's release store at initialisation, so
+  // the other header words are complete once committed is nonzero.
+  uint64_t committed =
+      format::AtomicWord(base, format::kCommittedOffset).load(std::memory_order_acquire);
+  if (committed == 0) return absl::OkStatus();  // fresh: an empty log
+  uint64_t header_size = DecodeU64(base + format::kHeaderSizeOffset);
+  uint64_t data_offset = DecodeU64(base + format::kDataOffsetOffset);
+  if (header_size != format::kHeaderSize) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is not a shmio log: headerSize at offset 0 is %d, expected %d",
+        path, header_size, format::kHeaderSize));
+  }
+  if (data_offset < format::kHeaderSize || data_offset > file_size) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is damaged: dataOffset at offset 8 is %d, outside [%d, %d] (the "
+        "file size)",
+        path, data_offset, format::kHeaderSize, file_size));
+  }
+  if (data_offset >= format::kVersionOffset + 4 &&
+      DecodeU64(base + format::kMagicOffset) == format::kMagic) {
+    uint32_t version = DecodeU32(base + format::kVersionOffset);
+    if (version != format::kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s has format version %d; this library reads version %d (upgrade "
+          "shmio)",
+          path, version, format::kFormatVersion));
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  while (committed < data_offset || committed > file_size) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s is damaged: committed at offset 16 is %d, outside [%d, %d] "
+          "(dataOffset, file size)",
+          path, committed, data_offset, file_size));
+    }
+    std::this_thread::yield();
+    // Acquire: as above; a torn value from a Node writer settles at once.
+    committed = format::AtomicWord(base, format::kCommittedOffset)
+                    .load(std::memory_order_acquire);
+  }
+  return absl::OkStatus();
+}
+
+// The geometry the extension records, if any.
+std::optional<Geometry> GeometryFromExtension(const uint8_t* base) {
+  uint64_t size = DecodeU64(base + format::kSegmentSizeOffset);
+  uint64_t num = DecodeU64(base + format::kSegmentCountOffset);
+  if (size == 0 || num == 0) return std::nullopt;
+  return Geometry{size, num, DecodeU64(base + format::kOverlapOffset)};
+}
+
+bool HasExtension(const uint8_t* base, uint64_t file_size) {
+  // Acquire: the extension is written before committed's first release.
+  uint64_t committed =
+      format::AtomicWord(base, format::kCommittedOffset).load(std::memory_order_acquire);
+  if (committed == 0 || file_size < format::kExtendedDataOffset) return false;
+  return DecodeU64(base + format::kDataOffsetOffset) >= format::kExtendedDataOffset &&
+         DecodeU64(base + format::kMagicOffset) == format::kMagic;
+}
+
+// Options given for an existing file must describe it; the error names the
+// value given and the value found.
+absl::Status CheckOptionsMatch(const Options& o, uint64_t file_size,
+                               const std::optional<Geometry>& file_geometry,
+                               bool extension) {
+  uint64_t requested = RequestedCapacity(o);
+  if (requested != 0 && requested != file_size) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is %d bytes but the options ask for %d (size x num or capacity); "
+        "open it without a size, or with the size it has",
+        o.path, file_size, requested));
+  }
+  std::optional<Geometry> want = RequestedGeometry(o);
+  if (!want || !extension) return absl::OkStatus();
+  if (!file_geometry) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s was created with a capacity only (one segment) but the options "
+        "give size %d, num %d, overlap %d; open it without a geometry",
+        o.path, want->size, want->num, want->overlap));
+  }
+  if (want->size != file_geometry->size || want->num != file_geometry->num ||
+      want->overlap != file_geometry->overlap) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s has size %d, num %d, overlap %d but the options give size %d, "
+        "num %d, overlap %d; open it with its own geometry or none",
+        o.path, file_geometry->size, file_geometry->num, file_geometry->overlap,
+        want->size, want->num, want->overlap));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* FileFormatName(FileFormat format) {
+  switch (format) {
+    case FileFormat::kEmpty:
+      return "empty";
+    case FileFormat::kNode:
+      return "node";
+    case FileFormat::kShmioV1:
+      return "shmio-v1";
+  }
+  return "unknown";
+}
+
+bool DebugFromEnvironment() {
+  static const bool debug = [] {
+    const char* value = std::getenv("SHMIO_DEBUG");
+    return value != nullptr && std::strcmp(value, "true") == 0;
+  }();
+  return debug;
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
+    Options options) {
+  absl::Status valid = ValidateOptions(options);
+  if (!valid.ok()) return valid;
+  const std::string& path = options.path;
+
+  // Open, or (writer only) create. A reader never creates.
+  int fd = open(path.c_str(), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  bool created = false;
+  if (fd < 0 && errno == ENOENT && options.writable) {
+    if (RequestedCapacity(options) == 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s does not exist and no size was given to create it: set "
+          "capacity, or size, num and overlap",
+          path));
+    }
+    absl::StatusOr<int> made = CreateFile(options);
+    if (made.ok()) {
+      fd = *made;
+      created = true;
+    } else if (absl::IsAlreadyExists(made.status())) {
+      // Another process created it meanwhile: open theirs.
+      fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    } else {
+      return made.status();
+    }
+  }
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrFormat(
+          "%s does not exist (a reader never creates a log: start the writer "
+          "first, or check the path)",
+          path));
+    }
+    return Errno(errno, options.writable ? "cannot open for writing" : "cannot open",
+                 path);
+  }
+  FdCloser closer(fd);
+
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Errno(errno, "cannot stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is not a regular file (a directory or device?); a log is a file",
+        path));
+  }
+  if (options.writable && !created) {
+    absl::Status locked = internal::AcquireWriterLock(fd, path);
+    if (!locked.ok()) return locked;
+    if (st.st_size == 0) {
+      // An empty file (e.g. made by `touch`): reserve it like a new one.
+      if (RequestedCapacity(options) == 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s is empty and no size was given: set capacity, or size, num "
+            "and overlap",
+            path));
+      }
+      absl::Status reserved = Reserve(fd, path, RequestedCapacity(options));
+      if (!reserved.ok()) return reserved;
+      if (fstat(fd, &st) != 0) return Errno(errno, "cannot stat", path);
+    }
+  }
+  uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < format::kHeaderSize) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is not a shmio log: it is %d bytes, shorter than the %d-byte "
+        "header",
+        path, file_size, format::kHeaderSize));
+  }
+
+  int prot = PROT_READ | (options.writable ? PROT_WRITE : 0);
+  int flags = MAP_SHARED | (options.prefault ? MAP_POPULATE : 0);
+  void* mapped = mmap(nullptr, file_size, prot, flags, fd, 0);
+  if (mapped == MAP_FAILED) {
+    return Errno(errno, absl::StrFormat("cannot map %d bytes of", file_size), path);
+  }
+  auto* base = static_cast<uint8_t*>(mapped);
+  auto unmap_on_error = [&](absl::Status status) {
+    munmap(base, file_size);
+    return status;
+  };
+#ifdef MADV_POPULATE_WRITE
+  if (options.prefault && options.writable) {
+    // MAP_POPULATE maps shared pages read-only; fault them writable too, so
+    // the writer's first store to each page costs nothing. Best effort
+    // (Linux >= 5.14).
+    (void)madvise(base, file_size, MADV_POPULATE_WRITE);
+  }
+#endif
+
+  absl::Status header = ValidateHeader(base, file_size, path);
+  if (!header.ok()) return unmap_on_error(header);
+  bool extension = HasExtension(base, file_size);
+  std::optional<Geometry> file_geometry =
+      extension ? GeometryFromExtension(base) : std::nullopt;
+  absl::Status match =
+      CheckOptionsMatch(options, file_size, file_geometry, extension);
+  if (!match.ok()) return unmap_on_error(match);
+
+  // Acquire: as in ValidateHeader.
+  bool fresh = format::AtomicWord(base, format::kCommittedOffset)
+                   .load(std::memory_order_acquire) == 0;
+  std::optional<Geometry> geometry =
+      extension ? file_geometry : RequestedGeometry(options);
+  if (options.writable && !fresh && !extension && !geometry) {
+    return unmap_on_error(absl::FailedPreconditionError(absl::StrFormat(
+        "%s was written by the Node.js shmio library (no extension block), "
+        "so writing to it needs its geometry to keep Node readers working: "
+        "give the size, num and overlap it was created with",
+        path)));
+  }
+
+  options.capacity = file_size;
+  if (geometry) {
+    options.size = geometry->size;
+    options.num = geometry->num;
+    options.overlap = geometry->overlap;
+  }
+  options.debug_checks = options.debug_checks || DebugFromEnvironment();
+  return std::unique_ptr<SharedMemory>(new SharedMemory(
+      std::move(options), closer.Release(), base, file_size, geometry));
+}
+
+SharedMemory::SharedMemory(Options options, int fd, uint8_t* base,
+                           uint64_t capacity, std::optional<Geometry> geometry)
+    : options_(std::move(options)),
+      fd_(fd),
+      base_(base),
+      capacity_(capacity),
+      geometry_(geometry) {}
+
+SharedMemory::~SharedMemory() {
+  munmap(base_, capacity_);
+  close(fd_);  // drops the writer lock, if we held it
+}
+
+HeaderSnapshot SharedMemory::ReadHeader() const {
+  HeaderSnapshot h;
+  h.committed = LoadCommitted();
+  if (h.committed == 0) return h;  // fresh or being initialised: empty
+  h.header_size = DecodeU64(base_ + format::kHeaderSizeOffset);
+  h.data_offset = DecodeU64(base_ + format::kDataOffsetOffset);
+  if (HasExtension(base_, capacity_)) {
+    h.format = FileFormat::kShmioV1;
+    h.geometry = GeometryFromExtension(base_);
+    // Relaxed: informational, rewritten by each writer at open.
+    h.writer_pid = format::AtomicWord(base_, format::kWriterPidOffset)
+                       .load(std::memory_order_relaxed);
+  } else {
+    h.format = FileFormat::kNode;
+  }
+  return h;
+}
+
+uint64_t SharedMemory::LoadCommitted() const {
+  // Acquire: pairs with the writer's release store in Pool::Commit(), so
+  // every frame byte below the value is visible to this thread.
+  return format::AtomicWord(base_, format::kCommittedOffset)
+      .load(std::memory_order_acquire);
+}
+
+std::vector<absl::Span<const uint8_t>> SharedMemory::GetBuffers() const {
+  std::vector<absl::Span<const uint8_t>> buffers;
+  if (!geometry_) {
+    buffers.emplace_back(base_, capacity_);
+    return buffers;
+  }
+  for (uint64_t k = 0; k < geometry_->num; ++k) {
+    uint64_t start = k * geometry_->size;
+    uint64_t end = (k + 1 == geometry_->num)
+                       ? capacity_
+                       : std::min(capacity_, start + geometry_->size + geometry_->overlap);
+    buffers.emplace_back(base_ + start, end - start);
+  }
+  return buffers;
+}
+
+absl::Status SharedMemory::Flush() const {
+  if (msync(base_, capacity_, MS_SYNC) != 0) {
+    return Errno(errno, "msync failed for", path());
+  }
+  if (fdatasync(fd_) != 0) return Errno(errno, "fdatasync failed for", path());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<pid_t>> SharedMemory::WriterPid(
+    const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(errno, "cannot open", path);
+  FdCloser closer(fd);
+  return internal::QueryWriterLock(fd, path);
+}
+
+}  // namespace shmio

@@ -1,0 +1,167 @@
+// SharedMemory: a log file mapped into this process, opened read-only (any
+// number of readers) or writable (the one writer, enforced by a file lock).
+//
+// Thread safety: a SharedMemory is immutable after Open() and may be shared
+// by threads; the objects reading or writing through it (Consumer, Pool) have
+// their own rules.
+//
+// Invariants: the mapping covers the whole file (capacity() bytes) and lives
+// as long as the SharedMemory; spans handed out by readers point into it.
+// A read-only SharedMemory never writes to the file, not even to a header it
+// dislikes. A writable one holds the writer lock until it is destroyed.
+#ifndef SHMIO_SHARED_MEMORY_H_
+#define SHMIO_SHARED_MEMORY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace shmio {
+
+// The original's options, plus the capacity-only form.
+//
+// Creating (writable, file missing or empty) needs a size: either `capacity`
+// (file bytes, one segment), or the original's geometry `size`, `num`,
+// `overlap` (file bytes = size * num). Opening an existing file needs
+// neither; any size given must match the file, or Open() names both values.
+struct Options {
+  std::string path;
+
+  // Capacity-only form: the file's size in bytes. 0 = not given.
+  uint64_t capacity = 0;
+
+  // The original's geometry: `num` segments of `size` bytes, read through
+  // views of size + overlap bytes. 0 = not given.
+  uint64_t size = 0;
+  uint64_t num = 0;
+  uint64_t overlap = 0;
+
+  // true: the one writer; creates the file if missing (a size is needed).
+  // false: a reader; never creates, never writes.
+  bool writable = false;
+
+  // Populates the whole mapping at Open() so the first touch of each page
+  // does not fault later (latency-sensitive users). Costs Open() time and
+  // resident memory.
+  bool prefault = false;
+
+  // Adds the leading == trailing check to every reader and the writer's
+  // check of the previous frame; failures are DataLoss with "[DEBUG]".
+  // SHMIO_DEBUG=true in the environment turns this on too.
+  bool debug_checks = false;
+
+  // Permission bits for a file this call creates.
+  mode_t create_mode = 0644;
+};
+
+// Which of the layouts a file has.
+enum class FileFormat {
+  kEmpty,    // all-zero header: no writer has initialised it yet
+  kNode,     // written by the original: data at 24, no extension
+  kShmioV1,  // created by shmio C++: extension block, magic, version 1
+};
+
+const char* FileFormatName(FileFormat format);  // "empty", "node", "shmio-v1"
+
+// A geometry in force: segments of `size` bytes, `num` of them, `overlap`.
+struct Geometry {
+  uint64_t size = 0;
+  uint64_t num = 0;
+  uint64_t overlap = 0;
+};
+
+// A consistent reading of the 24-byte header (and extension, if any).
+struct HeaderSnapshot {
+  FileFormat format = FileFormat::kEmpty;
+  uint64_t header_size = 0;
+  uint64_t data_offset = 0;
+  uint64_t committed = 0;          // as loaded (acquire); may be torn (Node)
+  std::optional<Geometry> geometry;  // from the extension, if present
+  uint64_t writer_pid = 0;         // from the extension; 0 = unknown
+};
+
+class SharedMemory {
+ public:
+  // Opens (and, when writable and missing, creates) the log at
+  // options.path. Errors: InvalidArgument for bad options (nothing touched
+  // on disk), NotFound for a missing file opened read-only, DataLoss for a
+  // file whose header is damaged, FailedPrecondition for a size mismatch or
+  // a second writer, ResourceExhausted when the space cannot be reserved.
+  static absl::StatusOr<std::unique_ptr<SharedMemory>> Open(Options options);
+
+  ~SharedMemory();
+  SharedMemory(const SharedMemory&) = delete;
+  SharedMemory& operator=(const SharedMemory&) = delete;
+
+  const std::string& path() const { return options_.path; }
+  bool writable() const { return options_.writable; }
+  bool debug_checks() const { return options_.debug_checks; }
+
+  // The options in force (the original's getConfig()): those given, with
+  // size/num/overlap/capacity filled in from the file.
+  const Options& config() const { return options_; }
+
+  // The file's size in bytes; the mapping covers all of it.
+  uint64_t capacity() const { return capacity_; }
+
+  // The geometry in force: from the options or the extension. Absent for a
+  // capacity-only log (one segment, no segment rule).
+  const std::optional<Geometry>& geometry() const { return geometry_; }
+
+  // Reads the header now. committed is loaded with acquire, so every byte
+  // below it is visible once the value is known to be genuine (see
+  // Consumer for why a Node writer's value may not be).
+  HeaderSnapshot ReadHeader() const;
+
+  // Loads `committed` with acquire ordering.
+  uint64_t LoadCommitted() const;
+
+  // Views of the segments, like the original's getBuffers(): segment k
+  // covers [k*size, min((k+1)*size + overlap, capacity)); a capacity-only
+  // log has one view of the whole file. Valid while *this lives.
+  std::vector<absl::Span<const uint8_t>> GetBuffers() const;
+
+  // The whole mapping, read-only. Valid while *this lives.
+  const uint8_t* data() const { return base_; }
+
+  // The file descriptor (O_RDONLY or O_RDWR), owned by *this.
+  int fd() const { return fd_; }
+
+  // Makes every byte written so far durable on disk (msync + fdatasync).
+  // A no-op in effect on tmpfs (/dev/shm), which has no disk.
+  absl::Status Flush() const;
+
+  // Returns the pid holding the writer lock on `path`, 0 when the lock is
+  // held but the pid is unknown, or nullopt when no writer holds it.
+  static absl::StatusOr<std::optional<pid_t>> WriterPid(const std::string& path);
+
+ private:
+  friend class Pool;
+  SharedMemory(Options options, int fd, uint8_t* base, uint64_t capacity,
+               std::optional<Geometry> geometry);
+
+  // The writable mapping; only Pool writes through it.
+  uint8_t* mutable_data() const { return base_; }
+
+  Options options_;
+  int fd_;
+  uint8_t* base_;
+  uint64_t capacity_;
+  std::optional<Geometry> geometry_;
+  bool has_pool_ = false;  // one Pool per writable SharedMemory
+};
+
+// True when SHMIO_DEBUG=true is set in the environment (read once).
+bool DebugFromEnvironment();
+
+}  // namespace shmio
+
+#endif  // SHMIO_SHARED_MEMORY_H_
