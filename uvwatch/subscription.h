@@ -1,0 +1,209 @@
+// uvwatch: follow a shmio log from a libuv event loop. A Subscription calls
+// back with batches of new frames, the C++ counterpart of the original's
+// consumer.getAll(pollInterval):
+//
+//   auto sub = uvwatch::Subscription::Open(
+//       loop, "/dev/shm/events", {},
+//       [](shmio::Batch& batch) {
+//         for (const shmio::Frame& frame : batch.frames) Use(frame.payload);
+//       },
+//       [](const absl::Status& error) { Report(error); });
+//   ...
+//   (*sub)->Close();  // later; the loop frees it in a close callback
+//
+// The first callback delivers what is already committed (when starting at
+// the beginning); each later one delivers a batch of new frames, in order,
+// never more than Options' limits. The rest of a large backlog follows on
+// later loop turns (one batch per subscription per turn, from a uv_idle_t),
+// so millions of pending frames never starve the loop's other handles.
+//
+// Modes (see README "Following a log from a libuv loop"):
+//   kTimer    polls `committed` every poll_interval_ms on a uv_timer_t.
+//   kInotify  sleeps on the file's inotify events, woken by the writer's
+//             doorbell (uvwatch/inotify_watcher.h), with a safety timer.
+//   kAuto     kInotify when the file has a doorbell (created by shmio C++)
+//             and the reader can arm it, else kTimer (files written by the
+//             Node.js library, which never ring; read-only files).
+//
+// Errors: a file removed or replaced while watched, a damaged frame, or a
+// log re-created smaller reach the error callback with a Status naming the
+// file and the offset reached. Frames committed before the problem are
+// delivered first. After an error the subscription delivers nothing more
+// (the loop keeps running); Close() it and, if the log was re-created, open
+// a new one. A writer that dies and a new writer that takes over the same
+// file are not errors: delivery simply continues.
+//
+// Lifetime, after libuv's handle rules: Open() returns a heap object owned
+// by the loop; Close() starts closing its handles and the object is deleted
+// in the last close callback, after which `on_closed` runs. Close() is
+// idempotent. Stop(), Resume() and Close() are safe from inside the
+// subscription's own callbacks, and callbacks may open other subscriptions.
+// After every subscription is closed and the loop has run their close
+// callbacks, uv_loop_close() returns 0. Several subscriptions may share a
+// loop and a file.
+//
+// Thread safety: a Subscription and its callbacks belong to the loop's
+// thread. Call every method on that thread only.
+#ifndef UVWATCH_SUBSCRIPTION_H_
+#define UVWATCH_SUBSCRIPTION_H_
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "shmio/consumer.h"
+#include "shmio/shared_memory.h"
+#include "uvwatch/file_identity.h"
+#include "uvwatch/watcher.h"
+
+namespace uvwatch {
+
+enum class Mode { kAuto, kTimer, kInotify };
+const char* ModeName(Mode mode);  // "auto", "timer", "inotify"
+
+// Where the first batch starts.
+enum class Start {
+  kBeginning,  // every committed frame, then new ones (like getAll)
+  kEnd,        // only frames committed after Open()
+  kCursor,     // from Options::cursor, a saved Batch::next_cursor
+};
+
+struct Options {
+  Mode mode = Mode::kAuto;
+
+  // Timer mode (and auto's fallback): how often to look at `committed`.
+  // 10 ms is the original's default poll interval.
+  uint64_t poll_interval_ms = 10;
+
+  // Inotify mode: the backstop timer's period. Wake-ups come from the
+  // doorbell; this only bounds the delay if an event were lost.
+  uint64_t safety_interval_ms = 1000;
+
+  Start start = Start::kBeginning;
+  uint64_t cursor = 0;  // with Start::kCursor: a frame boundary
+
+  // Bounds on one callback's batch. A batch holds at least one frame when
+  // any is pending, even if that frame alone exceeds max_bytes_per_batch.
+  size_t max_frames_per_batch = 1024;
+  size_t max_bytes_per_batch = size_t{1} << 20;  // payload bytes
+};
+
+class Subscription {
+ public:
+  // Receives a run of whole committed frames. `batch.frames` iterates them
+  // (check batch.frames.status() after the loop for a damaged frame) and
+  // `batch.next_cursor` is where the next batch starts: save it to resume
+  // with Start::kCursor. The payload spans stay valid while the log's
+  // SharedMemory lives (for Open(path), until the subscription is closed).
+  using BatchCallback = std::function<void(shmio::Batch& batch)>;
+  // Receives a Status naming the file and the offset reached.
+  using ErrorCallback = std::function<void(const absl::Status& error)>;
+
+  // Subscribes to the log at `path`, opened read-only and owned by the
+  // subscription. `loop` must outlive the subscription (until its close
+  // callback). Both callbacks are required and run on the loop thread;
+  // none runs before Open() returns. Errors (nothing is delivered, and no
+  // callback runs): InvalidArgument for bad options, those of
+  // SharedMemory::Open, FailedPrecondition for mode kInotify on a file that
+  // has no doorbell (written by the Node.js library: use auto or timer) or
+  // that the reader may not arm, OutOfRange/InvalidArgument for a bad
+  // Start::kCursor. After a failed Open(), run the loop once (e.g.
+  // UV_RUN_NOWAIT) before uv_loop_close(): a half-made watcher may still be
+  // closing.
+  static absl::StatusOr<Subscription*> Open(uv_loop_t* loop,
+                                            const std::string& path,
+                                            const Options& options,
+                                            BatchCallback on_batch,
+                                            ErrorCallback on_error);
+
+  // Same, on a log the caller has opened: `*shm` is not owned and must
+  // outlive the subscription (until `on_closed` of Close() runs).
+  static absl::StatusOr<Subscription*> Open(uv_loop_t* loop,
+                                            const shmio::SharedMemory* shm,
+                                            const Options& options,
+                                            BatchCallback on_batch,
+                                            ErrorCallback on_error);
+
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // Stops delivering (no callback runs until Resume()); the cursor stays.
+  void Stop();
+
+  // Delivers again from the cursor. FailedPrecondition after an error or
+  // Close().
+  absl::Status Resume();
+
+  // Closes every handle. `on_closed` (may be empty) runs once the last close
+  // callback has deleted *this. Idempotent: later calls do nothing (their
+  // `on_closed` is dropped). No batch or error callback runs after Close().
+  void Close(std::function<void()> on_closed = nullptr);
+
+  // The mode in use (kAuto resolved to kInotify or kTimer).
+  Mode mode() const { return mode_; }
+  // The offset of the next frame to deliver (the last batch's next_cursor).
+  uint64_t cursor() const { return consumer_.cursor(); }
+  const std::string& path() const { return shm_->path(); }
+  bool closing() const { return closing_; }
+
+  // Public only so that the last close callback can adopt *this into a
+  // std::unique_ptr. Never delete a Subscription yourself: call Close().
+  ~Subscription();
+
+ private:
+  Subscription(uv_loop_t* loop, std::unique_ptr<shmio::SharedMemory> owned,
+               const shmio::SharedMemory* shm, const Options& options,
+               FileIdentity identity, BatchCallback on_batch,
+               ErrorCallback on_error);
+
+  static absl::StatusOr<Subscription*> OpenShared(
+      uv_loop_t* loop, std::unique_ptr<shmio::SharedMemory> owned,
+      const shmio::SharedMemory* shm, const Options& options,
+      BatchCallback on_batch, ErrorCallback on_error);
+
+  // Watcher wake-up: checks the file is still the log, then reads.
+  void OnWake();
+  void StartReading();
+  void StopReading();
+  // Reads and delivers one batch (one per loop turn, from idle_).
+  void ReadOneBatch();
+  // Called when everything committed so far was read: waits for the next
+  // wake-up (or reads on if more arrived). `nothing_readable` says the last
+  // read found no frame although `committed` may have moved.
+  void WaitForMore(bool nothing_readable);
+  // Reports `error` (with the offset reached) and stops delivering.
+  void Fail(const absl::Status& error);
+  void OnPartClosed();
+
+  static void OnIdle(uv_idle_t* idle);
+  static void OnIdleClose(uv_handle_t* handle);
+
+  uv_idle_t idle_;  // active while frames may be pending: one batch per turn
+  std::unique_ptr<shmio::SharedMemory> owned_shm_;  // null when borrowed
+  const shmio::SharedMemory* shm_;
+  shmio::Consumer consumer_;
+  FileIdentity identity_;
+  Watcher* watcher_ = nullptr;  // owned by the loop; released by Close()
+  Mode mode_ = Mode::kTimer;
+  shmio::BatchLimits limits_;
+  BatchCallback on_batch_;
+  ErrorCallback on_error_;
+  std::function<void()> on_closed_;
+  std::optional<absl::Status> file_gone_;  // reported once drained
+  bool reading_ = false;   // idle_ is active
+  bool stopped_ = false;   // Stop() or an error
+  bool failed_ = false;
+  bool closing_ = false;
+  int open_parts_ = 0;     // idle_ and the watcher, until closed
+};
+
+}  // namespace uvwatch
+
+#endif  // UVWATCH_SUBSCRIPTION_H_
