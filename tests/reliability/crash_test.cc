@@ -1,0 +1,212 @@
+// Crash suite: a writer process (numbered_writer) is SIGKILLed at random
+// moments while it appends and commits; after every kill a reader checks that
+// every committed frame is intact and in sequence and that no partial frame
+// or partial batch is visible; then a new writer reopens the log and must
+// continue exactly at the committed value. The writers report every Commit()
+// through a pipe, so the last report before a kill is a lower bound the
+// reader must meet, and the final, unkilled writer's report must match the
+// reader exactly.
+//
+// The run is bounded: it stops after kMaxKills kills or kTimeBound of wall
+// time, whichever comes first, and requires at least kRequiredKills.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/child_process.h"
+#include "tests/reliability/log_checker.h"
+#include "tests/reliability/writer_report.h"
+
+namespace shmio_reliability {
+namespace {
+
+constexpr int kRequiredKills = 500;
+constexpr int kMaxKills = 1500;
+constexpr absl::Duration kTimeBound = absl::Seconds(30);
+
+// The frames committed by the writers of one log, as they reported them.
+struct Reported {
+  bool started = false;
+  uint64_t committed = 0;
+  uint64_t frames = 0;
+};
+
+class CrashTest : public testing::Test {
+ protected:
+  // The writer's arguments for log `generation`: capacity-only logs and logs
+  // with the original's geometry (the overlap covers the largest frame, so
+  // the segment rule never refuses one) take turns.
+  std::vector<std::string> WriterArgs(const std::string& path,
+                                      int generation, uint64_t seed) {
+    std::vector<std::string> args = {
+        RunfilePath("tests/reliability/numbered_writer"),
+        absl::StrCat("--path=", path),
+        absl::StrCat("--seed=", seed),
+        absl::StrCat("--report_fd=", kChildReportFd),
+        absl::StrCat("--debug=", seed % 4 == 0 ? "true" : "false"),
+    };
+    if (generation % 2 == 0) {
+      args.push_back("--capacity=16777216");
+    } else {
+      args.push_back("--size=2097152");
+      args.push_back("--num=8");
+      args.push_back("--overlap=65536");
+    }
+    return args;
+  }
+
+  // Reads the child's reports until EOF (after the kill, every report it
+  // managed to write is still in the pipe), checking each against the
+  // reader's view: a starting writer must continue at the checked committed
+  // value and sequence number.
+  void DrainReports(Child* child, const LogChecker& checker,
+                    Reported* reported, bool* full) {
+    Report report;
+    while (ReadReport(child->report_fd, &report)) {
+      HandleReport(report, checker, reported, full);
+    }
+    CloseReports(child);
+  }
+
+  void HandleReport(const Report& report, const LogChecker& checker,
+                    Reported* reported, bool* full) {
+    switch (report.kind) {
+      case ReportKind::kStarted:
+        if (checker.initialised()) {
+          EXPECT_EQ(report.committed, checker.committed())
+              << "a new writer must continue at the committed value";
+        }
+        EXPECT_EQ(report.next_seq, checker.frames())
+            << "a new writer must continue after the last committed frame";
+        reported->started = true;
+        reported->committed = report.committed;
+        reported->frames = report.next_seq;
+        break;
+      case ReportKind::kCommitted:
+        EXPECT_GE(report.committed, reported->committed);
+        EXPECT_GE(report.next_seq, reported->frames);
+        reported->committed = report.committed;
+        reported->frames = report.next_seq;
+        break;
+      case ReportKind::kFull:
+        *full = true;
+        break;
+      default:
+        ADD_FAILURE() << "unknown report kind "
+                      << static_cast<uint64_t>(report.kind);
+    }
+  }
+
+  // After a kill: the reader must see at least what was reported, and the
+  // same committed value must mean the same frames.
+  void ExpectReaderCovers(const LogChecker& checker, const Reported& reported) {
+    if (!reported.started) return;
+    EXPECT_GE(checker.committed(), reported.committed);
+    EXPECT_GE(checker.frames(), reported.frames);
+    if (checker.committed() == reported.committed) {
+      EXPECT_EQ(checker.frames(), reported.frames);
+    }
+  }
+};
+
+TEST_F(CrashTest, CommittedFramesSurviveRandomKillsAndWritersContinue) {
+  std::mt19937_64 rng(20261126);
+  absl::Time deadline = absl::Now() + kTimeBound;
+  int kills = 0;
+  int generation = 0;
+  int logs_filled = 0;
+  uint64_t frames_total = 0;
+  uint64_t seed = 1;
+
+  std::string path = ShmPath(absl::StrCat("crash-", generation));
+  auto unlink_path = std::make_unique<ScopedUnlink>(path);
+  LogChecker checker(path, rng());
+  Reported reported;
+
+  while (kills < kMaxKills && absl::Now() < deadline &&
+         !HasFailure()) {
+    Child child = Spawn(WriterArgs(path, generation, seed++), true);
+    ASSERT_GT(child.pid, 0) << "fork failed";
+    // Choose the moment of the kill. Sleeping here only randomises that
+    // moment; nothing waits on it for correctness.
+    bool full = false;
+    if (rng() % 10 == 0) {
+      // Anywhere from exec through Open(), initialisation and the first
+      // commits.
+      usleep(static_cast<useconds_t>(rng() % 3000));
+    } else {
+      // After some commits, mid-append or mid-commit.
+      uint64_t reports = rng() % 40;
+      Report report;
+      for (uint64_t i = 0; i < reports && !full; ++i) {
+        if (!ReadReport(child.report_fd, &report)) break;
+        HandleReport(report, checker, &reported, &full);
+      }
+      if (rng() % 2) usleep(static_cast<useconds_t>(rng() % 300));
+    }
+    kill(child.pid, SIGKILL);
+    DrainReports(&child, checker, &reported, &full);
+    int exit_code = WaitForExit(child.pid);
+    ASSERT_EQ(exit_code, 128 + SIGKILL)
+        << "the writer ended on its own (exit code " << exit_code
+        << "); its stderr is above";
+    ++kills;
+
+    absl::Status checked = checker.CatchUp();
+    ASSERT_TRUE(checked.ok()) << checked;
+    ExpectReaderCovers(checker, reported);
+
+    if (full) {
+      // This log is full: check it once more from scratch, then carry on
+      // with a new file.
+      checked = checker.CheckFromScratch();
+      ASSERT_TRUE(checked.ok()) << checked;
+      frames_total += checker.frames();
+      ++logs_filled;
+      ++generation;
+      path = ShmPath(absl::StrCat("crash-", generation));
+      unlink_path = std::make_unique<ScopedUnlink>(path);
+      checker = LogChecker(path, rng());
+      reported = Reported();
+    }
+  }
+
+  // A last writer that is not killed: it writes 500 frames (or up to full)
+  // and exits, and the reader must then match its final report exactly.
+  std::vector<std::string> args = WriterArgs(path, generation, seed++);
+  args.push_back("--frames=500");
+  args.push_back("--on_full=exit");
+  Child last = Spawn(args, true);
+  ASSERT_GT(last.pid, 0);
+  bool full = false;
+  DrainReports(&last, checker, &reported, &full);
+  ASSERT_EQ(WaitForExit(last.pid), 0) << "the last writer failed; see stderr";
+  absl::Status status = checker.CatchUp();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(reported.started);
+  EXPECT_EQ(checker.committed(), reported.committed);
+  EXPECT_EQ(checker.frames(), reported.frames);
+  status = checker.CheckFromScratch();
+  ASSERT_TRUE(status.ok()) << status;
+  frames_total += checker.frames();
+
+  RecordProperty("kills", kills);
+  RecordProperty("logs_filled", logs_filled);
+  std::printf("crash_test: %d kills, %d logs filled, %llu frames checked\n",
+              kills, logs_filled,
+              static_cast<unsigned long long>(frames_total));
+  EXPECT_GE(kills, kRequiredKills)
+      << "too few kills within " << absl::FormatDuration(kTimeBound);
+}
+
+}  // namespace
+}  // namespace shmio_reliability
