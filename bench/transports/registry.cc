@@ -1,0 +1,23 @@
+#include "bench/transports/registry.h"
+
+#include "bench/transports/cacheline.h"
+#include "bench/transports/pipe.h"
+#include "bench/transports/shmio_busy.h"
+#include "bench/transports/uds.h"
+#include "bench/transports/zmq.h"
+
+namespace bench {
+
+std::vector<std::unique_ptr<Transport>> MakeAllTransports(
+    const TransportOptions& options) {
+  std::vector<std::unique_ptr<Transport>> transports;
+  transports.push_back(std::make_unique<ShmioBusyTransport>(
+      options.shm_dir, options.max_log_bytes, options.commit_every));
+  transports.push_back(std::make_unique<PipeTransport>());
+  transports.push_back(std::make_unique<UdsTransport>());
+  transports.push_back(std::make_unique<ZmqTransport>(options.socket_dir));
+  transports.push_back(std::make_unique<CachelineTransport>());
+  return transports;
+}
+
+}  // namespace bench

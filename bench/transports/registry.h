@@ -1,0 +1,27 @@
+// Every transport //bench:ipc knows, in the order they are reported.
+#ifndef BENCH_TRANSPORTS_REGISTRY_H_
+#define BENCH_TRANSPORTS_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/transports/transport.h"
+
+namespace bench {
+
+struct TransportOptions {
+  std::string shm_dir = "/dev/shm";   // shmio logs
+  std::string socket_dir = "/tmp";    // ZeroMQ ipc:// socket files
+  uint64_t max_log_bytes = 512ull << 20;
+  uint64_t commit_every = 1;
+  double timer_interval_ms = 1;
+};
+
+// shmio (busy poll), the uvwatch modes when built in, pipe, uds, zmq, floor.
+std::vector<std::unique_ptr<Transport>> MakeAllTransports(
+    const TransportOptions& options);
+
+}  // namespace bench
+
+#endif  // BENCH_TRANSPORTS_REGISTRY_H_

@@ -1,0 +1,49 @@
+// shmio with a busy-polling reader: the writer appends and commits each
+// message (or every `commit_every`), the reader spins on Consumer::Next().
+// Latency uses two logs, ping (parent writes) and pong (child writes).
+#ifndef BENCH_TRANSPORTS_SHMIO_BUSY_H_
+#define BENCH_TRANSPORTS_SHMIO_BUSY_H_
+
+#include <string>
+
+#include "bench/transports/transport.h"
+
+namespace bench {
+
+class ShmioBusyTransport : public Transport {
+ public:
+  // Logs go in `dir` (normally /dev/shm); a throughput log holds at most
+  // `max_log_bytes`; the writer commits every `commit_every` messages.
+  ShmioBusyTransport(std::string dir, uint64_t max_log_bytes,
+                     uint64_t commit_every);
+
+  std::string name() const override { return "shmio"; }
+  uint64_t ThroughputMessages(size_t payload_bytes,
+                              uint64_t budget) const override;
+
+  absl::Status PrepareThroughput(const ThroughputSpec& spec) override;
+  absl::Status ThroughputWriter(const ThroughputSpec& spec,
+                                SharedControl* control) override;
+  absl::Status ThroughputReader(const ThroughputSpec& spec,
+                                SharedControl* control) override;
+
+  absl::Status PrepareLatency(const LatencySpec& spec) override;
+  absl::Status LatencyInitiator(const LatencySpec& spec,
+                                SharedControl* control,
+                                std::vector<int64_t>* one_way_ns) override;
+  absl::Status LatencyEchoer(const LatencySpec& spec,
+                             SharedControl* control) override;
+
+  void Cleanup() override;
+
+ private:
+  std::string dir_;
+  uint64_t max_log_bytes_;
+  uint64_t commit_every_;
+  std::string data_path_;  // throughput log, or latency ping log
+  std::string pong_path_;  // latency pong log
+};
+
+}  // namespace bench
+
+#endif  // BENCH_TRANSPORTS_SHMIO_BUSY_H_
