@@ -49,7 +49,7 @@ ABSL_FLAG(uint64_t, round_trips, 100000,
 ABSL_FLAG(uint64_t, max_log_mb, 512, "largest shmio throughput log, MiB");
 ABSL_FLAG(uint64_t, commit_every, 1,
           "shmio throughput writer commits every N messages");
-ABSL_FLAG(double, timer_interval_ms, 1, "uvwatch timer mode interval");
+ABSL_FLAG(uint64_t, timer_interval_ms, 1, "uvwatch timer mode interval, ms");
 ABSL_FLAG(int, writer_cpu, 0, "CPU for the writer / initiator process");
 ABSL_FLAG(int, reader_cpu, 1, "CPU for the reader / echoer process");
 ABSL_FLAG(std::string, shm_dir, "/dev/shm", "directory for shmio logs");

@@ -3,6 +3,7 @@
 #include "bench/transports/cacheline.h"
 #include "bench/transports/pipe.h"
 #include "bench/transports/shmio_busy.h"
+#include "bench/transports/shmio_uvwatch.h"
 #include "bench/transports/uds.h"
 #include "bench/transports/zmq.h"
 
@@ -13,6 +14,10 @@ std::vector<std::unique_ptr<Transport>> MakeAllTransports(
   std::vector<std::unique_ptr<Transport>> transports;
   transports.push_back(std::make_unique<ShmioBusyTransport>(
       options.shm_dir, options.max_log_bytes, options.commit_every));
+  transports.push_back(std::make_unique<ShmioUvwatchTransport>(
+      options.shm_dir, uvwatch::Mode::kInotify, options.timer_interval_ms));
+  transports.push_back(std::make_unique<ShmioUvwatchTransport>(
+      options.shm_dir, uvwatch::Mode::kTimer, options.timer_interval_ms));
   transports.push_back(std::make_unique<PipeTransport>());
   transports.push_back(std::make_unique<UdsTransport>());
   transports.push_back(std::make_unique<ZmqTransport>(options.socket_dir));

@@ -15,7 +15,7 @@ struct TransportOptions {
   std::string socket_dir = "/tmp";    // ZeroMQ ipc:// socket files
   uint64_t max_log_bytes = 512ull << 20;
   uint64_t commit_every = 1;
-  double timer_interval_ms = 1;
+  uint64_t timer_interval_ms = 1;  // uvwatch timer mode
 };
 
 // shmio (busy poll), the uvwatch modes when built in, pipe, uds, zmq, floor.
