@@ -27,8 +27,7 @@ class FileIdentity {
                                          uint64_t mapped_bytes);
 
   // OK while `path` still names the open file at its mapped size. NotFound
-  // when the file was removed (it has no links left, or nothing is at
-  // `path`); FailedPrecondition when `path` now names another file
+  // when the file was removed (nothing is at `path`); FailedPrecondition when `path` now names another file
   // (re-created or renamed over); DataLoss when the file shrank below the
   // mapping (re-created smaller in place: reading on would fault). Messages
   // name the path, the inodes and the sizes.
