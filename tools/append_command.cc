@@ -1,0 +1,211 @@
+#include "tools/append_command.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "shmio/pool.h"
+#include "shmio/shared_memory.h"
+#include "tools/flag_parser.h"
+#include "tools/output_format.h"
+
+namespace shmio::cli {
+namespace {
+
+constexpr FlagSpec kFlags[] = {
+    {"create", false}, {"capacity", true}, {"size", true},  {"num", true},
+    {"overlap", true}, {"batch", true},    {"format", true},
+};
+
+// What the command line asks for, checked before anything touches disk.
+struct AppendRequest {
+  std::string path;
+  Options options;
+  bool create = false;
+  bool has_size = false;  // --capacity or --size/--num given
+  uint64_t batch = 1;
+  OutputFormat format = OutputFormat::kHex;
+};
+
+// Turns the flags into a request; InvalidArgument is a usage error.
+absl::StatusOr<AppendRequest> ParseRequest(const ParsedArgs& parsed) {
+  AppendRequest request;
+  if (parsed.positional().size() != 1) {
+    return absl::InvalidArgumentError("expected exactly one FILE");
+  }
+  request.path = parsed.positional()[0];
+  request.create = parsed.Has("create");
+
+  absl::StatusOr<OutputFormat> format =
+      ParseOutputFormat(parsed.Value("format").value_or("hex"));
+  if (!format.ok()) return format.status();
+  if (*format == OutputFormat::kJson) {
+    return absl::InvalidArgumentError("append reads --format=hex or text");
+  }
+  request.format = *format;
+
+  uint64_t* targets[] = {&request.options.capacity, &request.options.size,
+                         &request.options.num, &request.options.overlap,
+                         &request.batch};
+  const char* names[] = {"capacity", "size", "num", "overlap", "batch"};
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<std::optional<uint64_t>> value = parsed.Uint(names[i]);
+    if (!value.ok()) return value.status();
+    if (value->has_value()) *targets[i] = **value;
+  }
+  if (request.batch == 0) {
+    return absl::InvalidArgumentError("--batch must be at least 1");
+  }
+  bool geometry = parsed.Has("size") || parsed.Has("num") || parsed.Has("overlap");
+  if (parsed.Has("capacity") && geometry) {
+    return absl::InvalidArgumentError(
+        "give either --capacity or --size/--num/--overlap, not both");
+  }
+  if (geometry && !(parsed.Has("size") && parsed.Has("num"))) {
+    return absl::InvalidArgumentError(
+        "a geometry needs --size and --num (and optionally --overlap)");
+  }
+  request.has_size = parsed.Has("capacity") || geometry;
+  request.options.path = request.path;
+  request.options.writable = true;
+  request.options.debug_checks = DebugFromEnvironment();
+  return request;
+}
+
+// Reads stdin line by line into the pool; see the header for the rules.
+class LineAppender {
+ public:
+  LineAppender(const CommandIo& io, const AppendRequest& request, Pool* pool)
+      : io_(io), request_(request), pool_(pool) {}
+
+  // Appends every line; OK at the end of input (everything committed), or
+  // the error for the first line that failed (earlier lines committed).
+  absl::Status Run() {
+    char* buffer = nullptr;
+    size_t buffer_size = 0;
+    absl::Status status = RunWith(&buffer, &buffer_size);
+    std::free(buffer);
+    return status;
+  }
+
+ private:
+  absl::Status RunWith(char** buffer, size_t* buffer_size) {
+    uint64_t line_number = 0;
+    uint64_t pending = 0;
+    std::string payload;
+    while (true) {
+      ssize_t length = ::getline(buffer, buffer_size, io_.in);
+      if (length < 0) break;
+      ++line_number;
+      absl::string_view line(*buffer, static_cast<size_t>(length));
+      if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+      absl::Status appended = AppendLine(line, &payload);
+      if (!appended.ok()) {
+        absl::Status committed = pool_->Commit();
+        absl::Status error(appended.code(),
+                           absl::StrCat("line ", line_number, ": ",
+                                        appended.message()));
+        if (!committed.ok()) {
+          return absl::Status(error.code(),
+                              absl::StrCat(error.message(), "; committing the "
+                                           "lines before it failed too: ",
+                                           committed.message()));
+        }
+        return error;
+      }
+      if (++pending == request_.batch) {
+        absl::Status committed = pool_->Commit();
+        if (!committed.ok()) return committed;
+        pending = 0;
+      }
+    }
+    if (std::ferror(io_.in)) {
+      int error = errno;
+      pool_->Commit().IgnoreError();  // keep the lines read before it
+      return absl::ErrnoToStatus(
+          error, absl::StrCat("reading stdin after line ", line_number));
+    }
+    return pool_->Commit();
+  }
+
+  absl::Status AppendLine(absl::string_view line, std::string* payload) {
+    if (request_.format == OutputFormat::kText) {
+      return pool_->Append(absl::Span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(line.data()), line.size()));
+    }
+    absl::Status decoded = DecodeHexLine(line, payload);
+    if (!decoded.ok()) return decoded;
+    return pool_->Append(absl::Span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(payload->data()), payload->size()));
+  }
+
+  const CommandIo& io_;
+  const AppendRequest& request_;
+  Pool* pool_;
+};
+
+int Run(absl::Span<const std::string> args, const CommandIo& io) {
+  const Command& self = kAppendCommand;
+  if (IsHelpRequest(args)) return PrintUsage(io, self);
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, kFlags);
+  if (!parsed.ok()) return ReportUsageError(io, self, parsed.status().message());
+  absl::StatusOr<AppendRequest> request = ParseRequest(*parsed);
+  if (!request.ok()) return ReportUsageError(io, self, request.status().message());
+  const std::string& path = request->path;
+
+  struct stat info;
+  bool exists = ::stat(path.c_str(), &info) == 0;
+  if (!exists && errno != ENOENT) {
+    int error = errno;
+    return ReportFailure(io, self, path,
+                         absl::ErrnoToStatus(error, absl::StrCat("cannot open ", path)));
+  }
+  if (!exists && !request->create) {
+    return ReportFailure(
+        io, self, path,
+        absl::NotFoundError(absl::StrCat(
+            path, " does not exist; pass --create with --capacity=N or "
+                  "--size=N --num=N --overlap=N to make it")));
+  }
+  if (!exists && !request->has_size) {
+    return ReportUsageError(
+        io, self,
+        absl::StrCat("--create needs a size to make ", path,
+                     ": --capacity=N or --size=N --num=N [--overlap=N]"));
+  }
+
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+      SharedMemory::Open(request->options);
+  if (!shm.ok()) return ReportFailure(io, self, path, shm.status());
+  absl::StatusOr<std::unique_ptr<Pool>> pool = Pool::Create(shm->get());
+  if (!pool.ok()) return ReportFailure(io, self, path, pool.status());
+
+  absl::Status status = LineAppender(io, *request, pool->get()).Run();
+  absl::FPrintF(io.out, "%d\n", (*pool)->GetSize().committed);
+  if (!status.ok()) {
+    std::fflush(io.out);
+    return ReportFailure(io, self, path, status);
+  }
+  return FinishOutput(io, self, kExitOk);
+}
+
+}  // namespace
+
+const Command kAppendCommand = {
+    "append",
+    "append FILE [--create] [--capacity=N | --size=N --num=N --overlap=N] "
+    "[--batch=N] [--format=hex|text]",
+    "append one payload per stdin line; print the committed size",
+    &Run,
+};
+
+}  // namespace shmio::cli

@@ -1,0 +1,129 @@
+#include "tools/dump_command.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "shmio/iterator.h"
+#include "shmio/shared_memory.h"
+#include "tools/flag_parser.h"
+#include "tools/log_snapshot.h"
+#include "tools/output_format.h"
+
+namespace shmio::cli {
+namespace {
+
+constexpr FlagSpec kFlags[] = {
+    {"from", true},     {"to", true},       {"format", true},
+    {"cursor", false},  {"reverse", false}, {"debug", false},
+};
+
+// Checks that `cursor` (given as --NAME) is a frame boundary at or below the
+// committed value, using the Consumer's own walk.
+absl::Status CheckBoundary(Consumer& consumer, const char* name,
+                           uint64_t cursor, uint64_t data_offset) {
+  // Consumer::Seek(0) means "the first frame" (Consumer::kBeginning), so an
+  // offset inside the header is refused here, before it can mean that.
+  absl::Status status =
+      cursor < data_offset
+          ? absl::InvalidArgumentError(absl::StrFormat(
+                "cursor %d is inside the header; the first frame is at %d",
+                cursor, data_offset))
+          : consumer.Seek(cursor);
+  if (status.ok()) return status;
+  return absl::Status(status.code(),
+                      absl::StrFormat("--%s=%d: %s", name, cursor,
+                                      status.message()));
+}
+
+// Prints every frame of `range` (FrameRange or ReverseFrameRange). Returns
+// the range's status, or an error when the output failed.
+template <typename Range>
+absl::Status PrintAll(Range& range, FramePrinter& printer) {
+  for (const Frame& frame : range) {
+    if (!printer.Print(frame)) {
+      return absl::UnavailableError("writing the output failed");
+    }
+  }
+  return range.status();
+}
+
+int Run(absl::Span<const std::string> args, const CommandIo& io) {
+  const Command& self = kDumpCommand;
+  if (IsHelpRequest(args)) return PrintUsage(io, self);
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, kFlags);
+  if (!parsed.ok()) return ReportUsageError(io, self, parsed.status().message());
+  if (parsed->positional().size() != 1) {
+    return ReportUsageError(io, self, "expected exactly one FILE");
+  }
+  const std::string& path = parsed->positional()[0];
+  absl::StatusOr<OutputFormat> format =
+      ParseOutputFormat(parsed->Value("format").value_or("hex"));
+  if (!format.ok()) return ReportUsageError(io, self, format.status().message());
+  absl::StatusOr<std::optional<uint64_t>> from_flag = parsed->Uint("from");
+  if (!from_flag.ok()) return ReportUsageError(io, self, from_flag.status().message());
+  absl::StatusOr<std::optional<uint64_t>> to_flag = parsed->Uint("to");
+  if (!to_flag.ok()) return ReportUsageError(io, self, to_flag.status().message());
+  if (from_flag->has_value() && to_flag->has_value() && **from_flag > **to_flag) {
+    return ReportUsageError(
+        io, self, absl::StrFormat("--from=%d is after --to=%d", **from_flag,
+                                  **to_flag));
+  }
+  bool debug = parsed->Has("debug") || DebugFromEnvironment();
+
+  absl::StatusOr<LogSnapshot> log = OpenLogSnapshot(path, debug);
+  if (!log.ok()) return ReportFailure(io, self, path, log.status());
+  if (log->empty_log()) {
+    // No writer has initialised the file: no frames, and only the
+    // beginning is a valid cursor.
+    for (const std::optional<uint64_t>* bound : {&*from_flag, &*to_flag}) {
+      if (bound->has_value() && **bound != 0) {
+        return ReportFailure(
+            io, self, path,
+            absl::OutOfRangeError(absl::StrFormat(
+                "cursor %d is past the end of an empty log (all-zero header)",
+                **bound)));
+      }
+    }
+    return FinishOutput(io, self, kExitOk);
+  }
+
+  uint64_t from = from_flag->value_or(log->data_offset);
+  uint64_t to = to_flag->value_or(log->committed);
+  if (to_flag->has_value()) {
+    absl::Status status = CheckBoundary(*log->consumer, "to", to, log->data_offset);
+    if (!status.ok()) return ReportFailure(io, self, path, status);
+  }
+  if (from_flag->has_value()) {
+    absl::Status status = CheckBoundary(*log->consumer, "from", from, log->data_offset);
+    if (!status.ok()) return ReportFailure(io, self, path, status);
+  }
+
+  FramePrinter printer(io.out, *format, parsed->Has("cursor"));
+  absl::Status printed;
+  if (parsed->Has("reverse")) {
+    ReverseFrameRange range(*log->shm, from, to, debug);
+    printed = PrintAll(range, printer);
+  } else {
+    FrameRange range(*log->shm, from, to, debug);
+    printed = PrintAll(range, printer);
+  }
+  if (absl::IsUnavailable(printed)) return FinishOutput(io, self, kExitFailure);
+  if (!printed.ok()) {
+    std::fflush(io.out);  // what was printed stays in order before the error
+    return ReportFailure(io, self, path, printed);
+  }
+  return FinishOutput(io, self, kExitOk);
+}
+
+}  // namespace
+
+const Command kDumpCommand = {
+    "dump",
+    "dump FILE [--from=CURSOR] [--to=CURSOR] [--format=hex|text|json] "
+    "[--cursor] [--reverse] [--debug]",
+    "print every committed payload in [from, to), one per line",
+    &Run,
+};
+
+}  // namespace shmio::cli

@@ -1,0 +1,114 @@
+#include "tools/log_snapshot.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "shmio/format.h"
+
+namespace shmio::cli {
+namespace {
+
+// How long a re-read waits; short against kDamageConfirmMs so a torn value
+// is retried many times before the Consumer calls it damage.
+constexpr absl::Duration kRereadPause = absl::Milliseconds(1);
+
+absl::Status CheckIsLogSized(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    int error = errno;
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot open ", path));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a regular file, so not a shmio log"));
+  }
+  if (static_cast<uint64_t>(info.st_size) < format::kHeaderSize) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is %d bytes, shorter than the %d-byte header: not a shmio log",
+        path, info.st_size, format::kHeaderSize));
+  }
+  return absl::OkStatus();
+}
+
+// Opens read-only. A live Node.js writer may show a torn header word for an
+// instant, so a DataLoss from Open() is retried briefly before it counts.
+absl::StatusOr<std::unique_ptr<SharedMemory>> OpenReadOnly(
+    const std::string& path, bool debug) {
+  Options options;
+  options.path = path;
+  options.writable = false;
+  options.debug_checks = debug;
+  absl::Time give_up =
+      absl::Now() + absl::Milliseconds(2 * Consumer::kDamageConfirmMs);
+  while (true) {
+    absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+        SharedMemory::Open(options);
+    if (shm.ok() || !absl::IsDataLoss(shm.status()) || absl::Now() > give_up) {
+      return shm;
+    }
+    absl::SleepFor(kRereadPause);
+  }
+}
+
+// Settles the committed value through the Consumer (see the header).
+absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
+                                         const SharedMemory& shm,
+                                         Consumer& consumer) {
+  absl::Time deadline = absl::Now() + absl::Milliseconds(kSettleDeadlineMs);
+  uint64_t first_raw = shm.LoadCommitted();
+  bool raw_changed = false;
+  while (true) {
+    uint64_t raw_before = shm.LoadCommitted();
+    absl::StatusOr<uint64_t> validated = consumer.Committed();
+    if (!validated.ok()) return validated.status();
+    uint64_t raw_after = shm.LoadCommitted();
+    raw_changed = raw_changed || raw_before != first_raw || raw_after != first_raw;
+    // The Consumer answers with the value it just validated or, when it must
+    // re-read, the last good one (genuine, but possibly hiding damage). A
+    // value the header held around the call is the current one, validated.
+    if (*validated == raw_before || *validated == raw_after) return *validated;
+    if (absl::Now() > deadline) {
+      if (raw_changed) {
+        // A writer keeps moving the value; *validated was genuine when read.
+        return *validated;
+      }
+      return absl::DataLossError(absl::StrFormat(
+          "%s: committed value %d stayed invalid for %d ms (file is %d bytes, "
+          "last good value %d): the header is damaged",
+          path, raw_after, kSettleDeadlineMs, shm.capacity(), *validated));
+    }
+    absl::SleepFor(kRereadPause);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
+                                            bool debug) {
+  absl::Status sized = CheckIsLogSized(path);
+  if (!sized.ok()) return sized;
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = OpenReadOnly(path, debug);
+  if (!shm.ok()) return shm.status();
+
+  LogSnapshot snapshot;
+  snapshot.shm = *std::move(shm);
+  snapshot.consumer = std::make_unique<Consumer>(snapshot.shm.get());
+  snapshot.header = snapshot.shm->ReadHeader();
+  if (snapshot.empty_log()) return snapshot;  // no writer yet: no frames
+
+  snapshot.data_offset = snapshot.header.data_offset;
+  absl::StatusOr<uint64_t> committed =
+      SettleCommitted(path, *snapshot.shm, *snapshot.consumer);
+  if (!committed.ok()) return committed.status();
+  snapshot.committed = *committed;
+  return snapshot;
+}
+
+}  // namespace shmio::cli
