@@ -1,0 +1,185 @@
+// Reading a committed log in one process: forward iteration (FrameRange)
+// and reverse iteration (ReverseFrameRange) against the reference loops over
+// the same bytes, and batch reads through Consumer::Next with frame limits.
+// Per frame, every reader does the same work: add the payload's size and
+// first byte to a sum (touching the frame, not copying it). Items/s =
+// frames/s; bytes/s counts payload bytes.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "bench/micro/fresh_log.h"
+#include "bench/micro/reference_log.h"
+#include "shmio/consumer.h"
+#include "shmio/iterator.h"
+
+namespace bench {
+namespace {
+
+// Frames of one payload size filling about this many bytes: past L2, within
+// L3 on the machine the numbers come from.
+constexpr uint64_t kReadLogBytes = uint64_t{24} << 20;
+
+struct FilledLog {
+  std::unique_ptr<FreshShmioLog> log;
+  uint64_t from = 0;  // data offset
+  uint64_t to = 0;    // committed
+  int64_t frames = 0;
+};
+
+// A prefaulted log full of `n`-byte frames, made once per size and kept for
+// the process's life (removed at exit by ~FreshShmioLog).
+const FilledLog* GetFilledLog(size_t n, std::string* error) {
+  static auto* logs = new std::map<size_t, FilledLog>();
+  auto it = logs->find(n);
+  if (it != logs->end()) return &it->second;
+  absl::StatusOr<std::unique_ptr<FreshShmioLog>> log =
+      FreshShmioLog::Create(kReadLogBytes + (1 << 20), /*prefault=*/true);
+  if (!log.ok()) {
+    *error = log.status().ToString();
+    return nullptr;
+  }
+  FilledLog filled;
+  filled.log = *std::move(log);
+  shmio::Pool& pool = filled.log->pool();
+  std::vector<uint8_t> payload(n);
+  for (uint64_t written = 0; written + n + 4 <= kReadLogBytes; written += n + 4) {
+    for (size_t i = 0; i < n; ++i) payload[i] = static_cast<uint8_t>(written + i);
+    absl::Status status = pool.Append(payload);
+    if (!status.ok()) {
+      *error = status.ToString();
+      return nullptr;
+    }
+    ++filled.frames;
+  }
+  absl::Status status = pool.Commit();
+  if (!status.ok()) {
+    *error = status.ToString();
+    return nullptr;
+  }
+  const shmio::HeaderSnapshot header = filled.log->shm().ReadHeader();
+  filled.from = header.data_offset;
+  filled.to = header.committed;
+  return &logs->emplace(n, std::move(filled)).first->second;
+}
+
+void SetRates(benchmark::State& state, int64_t frames, size_t n) {
+  state.SetItemsProcessed(state.iterations() * frames);
+  state.SetBytesProcessed(state.iterations() * frames * static_cast<int64_t>(n));
+}
+
+void BM_ForwardShmio(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::string error;
+  const FilledLog* log = GetFilledLog(n, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    shmio::FrameRange frames(log->log->shm(), log->from, log->to);
+    for (const shmio::Frame& frame : frames) {
+      sum += frame.payload.size() + frame.payload[0];
+    }
+    benchmark::DoNotOptimize(sum);
+    if (!frames.status().ok()) return state.SkipWithError("damaged frame");
+  }
+  SetRates(state, log->frames, n);
+}
+
+void BM_ForwardRef(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::string error;
+  const FilledLog* log = GetFilledLog(n, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  const uint8_t* base = log->log->shm().data();
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    const uint64_t end = RefForEachForward(
+        base, log->from, log->to,
+        [&](const uint8_t* payload, size_t size) { sum += size + payload[0]; });
+    benchmark::DoNotOptimize(sum);
+    if (end != log->to) return state.SkipWithError("damaged frame");
+  }
+  SetRates(state, log->frames, n);
+}
+
+void BM_ReverseShmio(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::string error;
+  const FilledLog* log = GetFilledLog(n, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    shmio::ReverseFrameRange frames(log->log->shm(), log->from, log->to);
+    for (const shmio::Frame& frame : frames) {
+      sum += frame.payload.size() + frame.payload[0];
+    }
+    benchmark::DoNotOptimize(sum);
+    if (!frames.status().ok()) return state.SkipWithError("damaged frame");
+  }
+  SetRates(state, log->frames, n);
+}
+
+void BM_ReverseRef(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::string error;
+  const FilledLog* log = GetFilledLog(n, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  const uint8_t* base = log->log->shm().data();
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    const uint64_t end = RefForEachReverse(
+        base, log->from, log->to,
+        [&](const uint8_t* payload, size_t size) { sum += size + payload[0]; });
+    benchmark::DoNotOptimize(sum);
+    if (end != log->from) return state.SkipWithError("damaged frame");
+  }
+  SetRates(state, log->frames, n);
+}
+
+// Consumer::Next with a frame limit, then a walk of the batch: what a
+// polling reader does. At the end of the log the consumer seeks back to the
+// beginning (rare: once per pass over the log).
+void BM_BatchShmio(benchmark::State& state) {
+  const size_t max_frames = static_cast<size_t>(state.range(0));
+  const size_t n = static_cast<size_t>(state.range(1));
+  std::string error;
+  const FilledLog* log = GetFilledLog(n, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  shmio::Consumer consumer(&log->log->shm());
+  shmio::BatchLimits limits;
+  limits.max_frames = max_frames;
+  int64_t frames_read = 0;
+  for (auto _ : state) {
+    absl::StatusOr<shmio::Batch> batch = consumer.Next(limits);
+    if (!batch.ok()) return state.SkipWithError(batch.status().ToString().c_str());
+    if (batch->empty()) {
+      (void)consumer.Seek(shmio::Consumer::kBeginning);
+      continue;
+    }
+    uint64_t sum = 0;
+    for (const shmio::Frame& frame : batch->frames) {
+      sum += frame.payload.size() + frame.payload[0];
+    }
+    benchmark::DoNotOptimize(sum);
+    frames_read += static_cast<int64_t>(batch->frame_count);
+  }
+  state.SetItemsProcessed(frames_read);
+  state.SetBytesProcessed(frames_read * static_cast<int64_t>(n));
+}
+
+BENCHMARK(BM_ForwardShmio)->ArgName("payload")->Arg(32)->Arg(256)->Arg(1024);
+BENCHMARK(BM_ForwardRef)->ArgName("payload")->Arg(32)->Arg(256)->Arg(1024);
+BENCHMARK(BM_ReverseShmio)->ArgName("payload")->Arg(32)->Arg(256)->Arg(1024);
+BENCHMARK(BM_ReverseRef)->ArgName("payload")->Arg(32)->Arg(256)->Arg(1024);
+BENCHMARK(BM_BatchShmio)
+    ->ArgNames({"max_frames", "payload"})
+    ->Args({1, 32})
+    ->Args({64, 32})
+    ->Args({1024, 32})
+    ->Args({1024, 1024});
+
+}  // namespace
+}  // namespace bench
