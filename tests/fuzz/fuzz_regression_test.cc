@@ -1,0 +1,116 @@
+// Replays the damaged-file fuzzer's body (log_exerciser.h) over every seed
+// in tests/fuzz/corpus/ and every saved crash input in
+// tests/fuzz/regressions/, so the plain `bazel test //...` (gcc, no
+// libFuzzer) and the sanitizer configs check them on every run. A broken
+// promise aborts the test with a message naming it.
+#include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/fuzz/log_exerciser.h"
+
+namespace shmio_fuzz {
+namespace {
+
+std::string RunfileDir(const std::string& relative) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      workspace != nullptr ? workspace : "shmio", "/",
+                      relative);
+}
+
+// The input files in `dir`, sorted; README.md and dotfiles are not inputs.
+std::vector<std::string> InputsIn(const std::string& dir) {
+  std::vector<std::string> files;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return files;
+  while (dirent* entry = readdir(d)) {
+    std::string name = entry->d_name;
+    if (name.empty() || name[0] == '.' || absl::EndsWith(name, ".md")) continue;
+    files.push_back(absl::StrCat(dir, "/", name));
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+}
+
+// Runs ExerciseLogBytes over `bytes` in a child process, so that a broken
+// promise (an abort, or a sanitizer report) fails this input alone and the
+// other inputs still run. The child's stderr, which says what broke, goes to
+// the test log.
+void ExpectPromisesKept(const std::vector<uint8_t>& bytes,
+                        const std::string& name) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0) << "fork failed";
+  if (pid == 0) {
+    ExerciseLogBytes(bytes.data(), bytes.size());
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << name << " (" << bytes.size() << " bytes) broke a promise"
+      << (WIFSIGNALED(status) ? absl::StrCat(": signal ", WTERMSIG(status))
+                              : absl::StrCat(": exit ", WEXITSTATUS(status)))
+      << "; see the message above";
+}
+
+TEST(FuzzRegressionTest, EverySeedReadsWithoutBreakingAPromise) {
+  std::vector<std::string> seeds = InputsIn(RunfileDir("tests/fuzz/corpus"));
+  // basic.shm (Node), fresh, few frames, geometry, zero header, damaged.
+  ASSERT_GE(seeds.size(), 5u) << "the seed corpus is missing from runfiles";
+  for (const std::string& path : seeds) {
+    std::vector<uint8_t> bytes = ReadAll(path);
+    ASSERT_FALSE(bytes.empty()) << path;
+    ExpectPromisesKept(bytes, path);
+  }
+}
+
+TEST(FuzzRegressionTest, EverySavedCrashInputReadsWithoutBreakingAPromise) {
+  for (const std::string& path :
+       InputsIn(RunfileDir("tests/fuzz/regressions"))) {
+    ExpectPromisesKept(ReadAll(path), path);
+  }
+}
+
+// Every truncation and every single-byte corruption of each seed: a cheap,
+// deterministic sweep of the damage the fuzzer explores at random.
+TEST(FuzzRegressionTest, EveryTruncationAndByteFlipOfTheSmallSeeds) {
+  for (const std::string& path : InputsIn(RunfileDir("tests/fuzz/corpus"))) {
+    std::vector<uint8_t> bytes = ReadAll(path);
+    if (bytes.size() > 4096) continue;  // basic.shm is covered above
+    for (size_t length = 0; length < bytes.size(); length += 7) {
+      ExpectPromisesKept(
+          std::vector<uint8_t>(bytes.begin(), bytes.begin() + length),
+          absl::StrCat(path, " cut to ", length, " bytes"));
+    }
+    // Header words and the first frames, where a flip matters most.
+    for (size_t at = 0; at < std::min<size_t>(bytes.size(), 320); ++at) {
+      std::vector<uint8_t> damaged = bytes;
+      damaged[at] ^= 0xff;
+      ExpectPromisesKept(damaged,
+                         absl::StrCat(path, " with byte ", at, " flipped"));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shmio_fuzz
