@@ -199,6 +199,34 @@ bool HasExtension(const uint8_t* base, uint64_t file_size) {
          DecodeU64(base + format::kMagicOffset) == format::kMagic;
 }
 
+// The extension's geometry and capacity must describe the file as it is: a
+// damaged extension must not drive GetBuffers() or the segment rule, and a
+// file truncated or extended since creation is not the log it was.
+absl::Status ValidateExtension(const uint8_t* base, uint64_t file_size,
+                               const std::string& path) {
+  uint64_t capacity = DecodeU64(base + format::kCapacityOffset);
+  if (capacity != file_size) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is damaged: its extension records a capacity of %d bytes (offset "
+        "%d) but the file is %d bytes; was it truncated or extended after "
+        "creation?",
+        path, capacity, format::kCapacityOffset, file_size));
+  }
+  uint64_t size = DecodeU64(base + format::kSegmentSizeOffset);
+  uint64_t num = DecodeU64(base + format::kSegmentCountOffset);
+  uint64_t overlap = DecodeU64(base + format::kOverlapOffset);
+  if (size == 0 && num == 0 && overlap == 0) return absl::OkStatus();
+  if (size == 0 || num == 0 || overlap >= size || num > file_size / size ||
+      size * num != file_size) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is damaged: its extension records segment size %d, count %d, "
+        "overlap %d (offsets %d, %d, %d), which do not describe a %d-byte file",
+        path, size, num, overlap, format::kSegmentSizeOffset,
+        format::kSegmentCountOffset, format::kOverlapOffset, file_size));
+  }
+  return absl::OkStatus();
+}
+
 // Options given for an existing file must describe it; the error names the
 // value given and the value found.
 absl::Status CheckOptionsMatch(const Options& o, uint64_t file_size,
@@ -345,6 +373,10 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
   absl::Status header = ValidateHeader(base, file_size, path);
   if (!header.ok()) return unmap_on_error(header);
   bool extension = HasExtension(base, file_size);
+  if (extension) {
+    absl::Status valid_extension = ValidateExtension(base, file_size, path);
+    if (!valid_extension.ok()) return unmap_on_error(valid_extension);
+  }
   std::optional<Geometry> file_geometry =
       extension ? GeometryFromExtension(base) : std::nullopt;
   absl::Status match =
