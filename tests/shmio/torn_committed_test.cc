@@ -1,0 +1,319 @@
+// The original Node.js writer stores the 8 bytes of `committed` one at a
+// time, so a reader can load a torn value: one that goes backwards, lies
+// beyond the file, or does not end on a frame boundary. This test plays
+// that writer through its own writable mapping of a Node-style file (header
+// 24/24/committed, frames from 24), stores each new committed value byte by
+// byte (low byte first, then high byte first), and lets a Consumer read
+// after every store that changed the value. The Consumer must never deliver
+// a frame on a torn value, must deliver every genuine frame exactly once in
+// order, and must report a bad value that persists as DataLoss naming it.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "shmio/consumer.h"
+#include "shmio/iterator.h"
+#include "shmio/shared_memory.h"
+#include "tests/shmio/log_util.h"
+#include "tests/shmio/numbered_frames.h"
+#include "tests/shmio/test_util.h"
+
+namespace {
+
+using ::shmio::Consumer;
+using ::shmio::SharedMemory;
+using ::shmio_test::NumberedPayload;
+using ::testing::HasSubstr;
+
+// Capacity not a power of two, so that torn values can lie beyond the file.
+constexpr uint64_t kCapacity = 3000;
+
+// Plays the original Node.js writer on a file of kCapacity zero bytes,
+// through its own MAP_SHARED writable mapping (the reader has another).
+class NodeWriterSim {
+ public:
+  explicit NodeWriterSim(const std::string& path) {
+    shmio_test::CreateZeroFile(path, kCapacity);
+    int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    EXPECT_GE(fd, 0) << path;
+    void* p = mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    EXPECT_NE(p, MAP_FAILED) << path;
+    base_ = static_cast<uint8_t*>(p);
+  }
+  ~NodeWriterSim() { munmap(base_, kCapacity); }
+
+  // The original's Pool constructor on a fresh file: 24/24/24.
+  void Initialise() {
+    StoreU64(0, 24);
+    StoreU64(8, 24);
+    StoreU64(16, 24);
+    position_ = 24;
+    committed_ = 24;
+  }
+
+  // Writes a frame after the last one; false when it does not fit.
+  bool Append(const std::vector<uint8_t>& payload) {
+    uint64_t total = payload.size() + 4;
+    if (position_ + total > kCapacity) return false;
+    uint16_t t = static_cast<uint16_t>(total);
+    std::memcpy(base_ + position_, &t, 2);
+    std::memcpy(base_ + position_ + 2, payload.data(), payload.size());
+    std::memcpy(base_ + position_ + 2 + payload.size(), &t, 2);
+    position_ += total;
+    return true;
+  }
+
+  // Stores `committed` = position one byte at a time in the given order,
+  // calling `after_store(value now in the header)` after each byte that
+  // changed the value.
+  template <typename Fn>
+  void CommitByteByByte(bool low_byte_first, Fn after_store) {
+    for (int step = 0; step < 8; ++step) {
+      int b = low_byte_first ? step : 7 - step;
+      uint8_t byte = static_cast<uint8_t>(position_ >> (8 * b));
+      if (base_[16 + b] == byte) continue;
+      // A plain byte store, as the original's writer does.
+      base_[16 + b] = byte;
+      uint64_t now;
+      std::memcpy(&now, base_ + 16, sizeof now);
+      after_store(now);
+    }
+    committed_ = position_;
+  }
+
+  void StoreCommitted(uint64_t value) { StoreU64(16, value); }
+  uint64_t position() const { return position_; }
+  uint64_t committed() const { return committed_; }
+
+ private:
+  void StoreU64(uint64_t offset, uint64_t v) {
+    std::memcpy(base_ + offset, &v, sizeof v);
+  }
+
+  uint8_t* base_ = nullptr;
+  uint64_t position_ = 0;
+  uint64_t committed_ = 0;
+};
+
+// A Consumer over its own read-only mapping that checks every delivered
+// frame is the next numbered payload.
+class CheckingReader {
+ public:
+  explicit CheckingReader(const std::string& path) {
+    absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+        shmio_test::OpenReader(path);
+    EXPECT_TRUE(shm.ok()) << shm.status();
+    if (shm.ok()) shm_ = *std::move(shm);
+    consumer_ = std::make_unique<Consumer>(shm_.get());
+  }
+
+  // Reads what is there now; returns the number of frames delivered, or
+  // the error Next() gave.
+  absl::StatusOr<uint64_t> Poll() {
+    absl::StatusOr<shmio::Batch> batch = consumer_->Next();
+    if (!batch.ok()) return batch.status();
+    uint64_t delivered = 0;
+    for (const shmio::Frame& frame : batch->frames) {
+      absl::Status ok = shmio_test::CheckNumberedPayload(frame.payload, next_);
+      EXPECT_TRUE(ok.ok()) << "frame at " << frame.offset << ": " << ok;
+      ++next_;
+      ++delivered;
+    }
+    EXPECT_TRUE(batch->frames.status().ok()) << batch->frames.status();
+    return delivered;
+  }
+
+  uint64_t frames() const { return next_; }
+  Consumer& consumer() { return *consumer_; }
+  const SharedMemory& shm() const { return *shm_; }
+
+ private:
+  std::unique_ptr<SharedMemory> shm_;
+  std::unique_ptr<Consumer> consumer_;
+  uint64_t next_ = 0;
+};
+
+TEST(TornCommittedTest, NoFrameIsEverDeliveredOnATornCommittedValue) {
+  std::string path = shmio_test::TempPath("torn");
+  NodeWriterSim writer(path);
+  writer.Initialise();
+  CheckingReader reader(path);
+
+  std::set<uint64_t> boundaries = {24};  // every genuine frame end so far
+  int backwards = 0, beyond_file = 0, off_boundary = 0, reported = 0;
+  uint64_t seq = 0;
+  bool low_byte_first = true;
+  while (true) {
+    // One frame per commit.
+    const bool full = !writer.Append(NumberedPayload(seq));
+    if (!full) {
+      boundaries.insert(writer.position());
+      ++seq;
+    }
+    const uint64_t before = writer.committed();
+    // Store orders alternate, except that the commit entering the last
+    // 256-byte page stores its high byte first: with kCapacity = 3000 that
+    // produces a torn value beyond the end of the file.
+    const bool into_last_page = (before >> 8) != (writer.position() >> 8) &&
+                                (writer.position() >> 8) == (kCapacity >> 8);
+    writer.CommitByteByByte(low_byte_first && !into_last_page,
+                            [&](uint64_t now) {
+      // A torn value that happens to be a genuine frame end between the old
+      // and the new committed value is indistinguishable from a commit and
+      // harmless: those frames were written before the store began.
+      const bool usable = now == writer.position() ||
+                          (boundaries.count(now) > 0 && now > before &&
+                           now <= writer.position());
+      if (!usable) {
+        if (now < before) {
+          ++backwards;
+        } else if (now > kCapacity) {
+          ++beyond_file;
+        } else {
+          ++off_boundary;
+        }
+      }
+      // The value stays torn for the whole call (this thread is the
+      // writer), so the Consumer may answer "nothing yet" or, once it has
+      // persisted kDamageConfirmMs, DataLoss naming it; never frames.
+      absl::StatusOr<uint64_t> delivered = reader.Poll();
+      if (usable) {
+        EXPECT_TRUE(delivered.ok()) << "value " << now << ": "
+                                    << delivered.status();
+        return;
+      }
+      if (delivered.ok()) {
+        EXPECT_EQ(*delivered, 0u) << "frames delivered on torn value " << now
+                                  << " (before " << before << ", after "
+                                  << writer.position() << ")";
+      } else {
+        ++reported;
+        EXPECT_TRUE(absl::IsDataLoss(delivered.status()))
+            << delivered.status();
+        EXPECT_THAT(std::string(delivered.status().message()),
+                    HasSubstr(absl::StrCat(now)))
+            << "the error names the bad value";
+      }
+    });
+    if (HasFatalFailure()) return;
+    absl::StatusOr<uint64_t> last = reader.Poll();
+    ASSERT_TRUE(last.ok()) << "after the store completed: " << last.status();
+    EXPECT_EQ(reader.frames(), seq) << "every genuine frame, once, in order, "
+                                       "after the commit at "
+                                    << writer.position();
+    if (full) break;
+    low_byte_first = !low_byte_first;
+  }
+  EXPECT_GT(seq, 30u);
+  // The run must have produced each kind of torn value at least once.
+  EXPECT_GT(backwards, 0);
+  EXPECT_GT(beyond_file, 0);
+  EXPECT_GT(off_boundary, 0);
+  RecordProperty("torn_values_reported_as_damage", reported);
+}
+
+// Keeps calling Next() while the bad value stays, until it is reported.
+// The Consumer needs the value to persist kDamageConfirmMs; give it up to
+// 10 s on a loaded machine (the bound is a safety net, not an assertion).
+absl::Status PollUntilError(CheckingReader& reader) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<uint64_t> delivered = reader.Poll();
+    if (!delivered.ok()) return delivered.status();
+    EXPECT_EQ(*delivered, 0u) << "frames delivered on a bad committed value";
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return absl::OkStatus();
+}
+
+// A Node log with 10 committed frames, read to the end by `reader`.
+struct ReadLog {
+  ReadLog() : writer(path), reader((writer.Initialise(), Fill(), path)) {}
+  void Fill() {
+    for (uint64_t seq = 0; seq < 10; ++seq) writer.Append(NumberedPayload(seq));
+    writer.StoreCommitted(writer.position());
+  }
+  std::string path = shmio_test::TempPath("persistent");
+  NodeWriterSim writer;
+  CheckingReader reader;
+};
+
+TEST(TornCommittedTest, PersistentValueInsideAFrameIsDataLossNamingIt) {
+  ReadLog log;
+  ASSERT_EQ(*log.reader.Poll(), 10u);
+  const uint64_t bad = log.writer.position() - 5;  // inside the last frame
+  log.writer.StoreCommitted(bad);
+  absl::Status status = PollUntilError(log.reader);
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(bad)));
+  EXPECT_THAT(std::string(status.message()), HasSubstr(log.path));
+}
+
+TEST(TornCommittedTest, PersistentValueBeyondTheFileIsDataLossNamingIt) {
+  ReadLog log;
+  ASSERT_EQ(*log.reader.Poll(), 10u);
+  const uint64_t bad = (uint64_t{1} << 40) + 24;
+  log.writer.StoreCommitted(bad);
+  absl::Status status = PollUntilError(log.reader);
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(bad)));
+}
+
+TEST(TornCommittedTest, PersistentValueGoingBackwardsIsDataLossNamingIt) {
+  ReadLog log;
+  ASSERT_EQ(*log.reader.Poll(), 10u);
+  const uint64_t bad = 24;  // a log re-created, or damage
+  log.writer.StoreCommitted(bad);
+  absl::Status status = PollUntilError(log.reader);
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat(log.writer.position())))
+      << "names the value it had validated before";
+}
+
+TEST(TornCommittedTest, AllZeroHeaderIsAnEmptyLogUntilTheWriterStarts) {
+  std::string path = shmio_test::TempPath("all-zero");
+  NodeWriterSim writer(path);  // the file is all zero bytes
+  CheckingReader reader(path);
+  EXPECT_EQ(reader.shm().ReadHeader().format, shmio::FileFormat::kEmpty);
+  absl::StatusOr<uint64_t> committed = reader.consumer().Committed();
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(*committed, 0u);
+  // Still empty and still fine well past kDamageConfirmMs: a writer that
+  // has not started is not damage.
+  absl::Time until = absl::Now() + absl::Milliseconds(
+                                       3 * Consumer::kDamageConfirmMs);
+  do {
+    absl::StatusOr<uint64_t> delivered = reader.Poll();
+    ASSERT_TRUE(delivered.ok()) << delivered.status();
+    EXPECT_EQ(*delivered, 0u);
+    absl::SleepFor(absl::Milliseconds(5));
+  } while (absl::Now() < until);
+  std::vector<uint8_t> zeros(kCapacity, 0);
+  EXPECT_EQ(shmio_test::ReadFileBytes(path), zeros)
+      << "a reader wrote to the file";
+
+  writer.Initialise();
+  for (uint64_t seq = 0; seq < 3; ++seq) writer.Append(NumberedPayload(seq));
+  writer.StoreCommitted(writer.position());
+  absl::StatusOr<uint64_t> delivered = reader.Poll();
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, 3u);
+}
+
+}  // namespace
