@@ -17,6 +17,7 @@
 #include "shmio/shared_memory.h"
 #include "tools/flag_parser.h"
 #include "tools/output_format.h"
+#include "tools/sigbus_guard.h"
 
 namespace shmio::cli {
 namespace {
@@ -183,6 +184,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
                      ": --capacity=N or --size=N --num=N [--overlap=N]"));
   }
 
+  GuardAgainstShrinkingFile(path);
   absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
       SharedMemory::Open(request->options);
   if (!shm.ok()) return ReportFailure(io, self, path, shm.status());

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "shmio/format.h"
+#include "tools/sigbus_guard.h"
 
 namespace shmio::cli {
 namespace {
@@ -92,6 +93,7 @@ absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
 
 absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
                                             bool debug) {
+  GuardAgainstShrinkingFile(path);
   absl::Status sized = CheckIsLogSized(path);
   if (!sized.ok()) return sized;
   absl::StatusOr<std::unique_ptr<SharedMemory>> shm = OpenReadOnly(path, debug);

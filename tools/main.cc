@@ -4,6 +4,7 @@
 //   shmio dump FILE [--from=CURSOR] [--to=CURSOR] [--format=hex|text|json] ...
 //   shmio verify FILE
 //   shmio append FILE [--create] [--capacity=N | --size=N --num=N ...] ...
+//   shmio tail FILE [-f] [--mode=auto|inotify|timer] [--from=...] ...
 //
 // Exit codes: 0 ok, 1 data or runtime problem, 2 usage error. Errors go to
 // stderr and name the file. Each subcommand lives in its own
@@ -19,6 +20,7 @@
 #include "tools/command.h"
 #include "tools/dump_command.h"
 #include "tools/stat_command.h"
+#include "tools/tail_command.h"
 #include "tools/verify_command.h"
 
 namespace shmio::cli {
@@ -30,6 +32,7 @@ const Command* const kCommands[] = {
     &kDumpCommand,
     &kVerifyCommand,
     &kAppendCommand,
+    &kTailCommand,
 };
 
 void PrintOverview(std::FILE* stream) {

@@ -145,6 +145,17 @@ TEST(AppendCommandTest, CreateWithoutASizeIsAUsageError) {
   EXPECT_NE(::access(path.c_str(), F_OK), 0) << "the file was created";
 }
 
+TEST(AppendCommandTest, CreateWithoutASizeOpensAnExistingFile) {
+  // The size is needed only to make a missing file.
+  std::string path = TempPath("log.shm");
+  ASSERT_EQ(RunShmio({"append", path, "--create", "--capacity=4096"}, "01\n").exit_code, 0);
+
+  CliResult result = RunShmio({"append", path, "--create"}, "02\n");
+
+  ASSERT_EQ(result.exit_code, 0) << result.Describe();
+  EXPECT_EQ(RunShmio({"dump", path}).out, "01\n02\n");
+}
+
 TEST(AppendCommandTest, MissingFileWithoutCreateFailsNamingIt) {
   std::string path = TempPath("log.shm");
 

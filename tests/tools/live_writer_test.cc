@@ -1,6 +1,7 @@
 // The CLI against a live writer: `shmio append` running as a child process,
 // blocked on its stdin pipe, while other shmio processes read the log.
 #include <signal.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -106,6 +107,22 @@ TEST_F(LiveWriterTest, NewWriterAfterAKilledOneContinuesAtCommitted) {
 
   ASSERT_EQ(next.exit_code, 0) << next.Describe();
   EXPECT_EQ(RunShmio({"dump", path_}).out, "01\n02\n");
+}
+
+TEST_F(LiveWriterTest, WriterWhoseFileShrinksExitsOneInsteadOfCrashing) {
+  ShmioProcess writer({"append", path_});
+  ASSERT_TRUE(writer.WriteStdin("01\n"));
+  WaitForCommitted(data_offset_ + 5);
+  // Another process truncates the log under the writer's mapping: its next
+  // append touches a page past the end of the file (SIGBUS).
+  ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+
+  CliResult result = writer.Finish("02\n");
+
+  EXPECT_TRUE(result.exited) << result.Describe();
+  EXPECT_EQ(result.exit_code, 1) << result.Describe();
+  EXPECT_NE(result.err.find(path_), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("shrank"), std::string::npos) << result.err;
 }
 
 }  // namespace

@@ -1,0 +1,225 @@
+// `shmio tail`: without -f it prints what is committed, like dump; with -f
+// it follows a log written by another process (this test, through a Pool),
+// flushing each batch to its stdout pipe as it arrives, until SIGTERM or
+// SIGINT, and then exits 0.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "shmio/pool.h"
+#include "shmio/shared_memory.h"
+#include "tests/tools/cli_test_support.h"
+
+namespace shmio::cli_test {
+namespace {
+
+constexpr uint64_t kArmedOffset = 128;  // format.h: the doorbell's armed word
+
+// `shmio tail ...` running with its stdout and stderr on pipes, read line by
+// line as the child flushes them.
+class TailProcess {
+ public:
+  explicit TailProcess(std::vector<std::string> args) {
+    args.insert(args.begin(), "tail");
+    args.insert(args.begin(), RunfilesPath("tools/shmio"));
+    int out[2];
+    int err[2];
+    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+    EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      dup2(err[1], 2);
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    out_ = out[0];
+    err_ = err[0];
+  }
+
+  ~TailProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(out_);
+    close(err_);
+  }
+
+  // Reads stdout until it holds `count` lines in total; false when the
+  // child closed it first or nothing came for kChildDeadlineSeconds.
+  bool ReadLines(size_t count) {
+    while (Lines().size() < count) {
+      pollfd ready = {out_, POLLIN, 0};
+      if (poll(&ready, 1, kChildDeadlineSeconds * 1000) != 1) return false;
+      char buffer[4096];
+      ssize_t n = read(out_, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      out_text_.append(buffer, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  std::vector<std::string> Lines() const {
+    std::vector<std::string> lines = absl::StrSplit(out_text_, '\n');
+    lines.pop_back();  // the text after the last newline
+    return lines;
+  }
+
+  // Sends `signal`, reads what is left, and returns the exit code (128 +
+  // signal when a signal ended it).
+  int SignalAndWait(int signal) {
+    kill(pid_, signal);
+    return Wait();
+  }
+
+  int Wait() {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(out_, buffer, sizeof buffer)) > 0) out_text_.append(buffer, n);
+    while ((n = read(err_, buffer, sizeof buffer)) > 0) err_text_.append(buffer, n);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  const std::string& err_text() const { return err_text_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+  std::string out_text_;
+  std::string err_text_;
+};
+
+// The writer: this test process, a separate process from tail.
+class TailCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = TempPath("tail.shm");
+    shmio::Options options;
+    options.path = path_;
+    options.capacity = 1 << 16;
+    options.writable = true;
+    auto shm = shmio::SharedMemory::Open(options);
+    ASSERT_TRUE(shm.ok()) << shm.status();
+    shm_ = *std::move(shm);
+    auto pool = shmio::Pool::Create(shm_.get());
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+  }
+
+  void Commit(const std::vector<std::string>& lines) {
+    for (const std::string& line : lines) {
+      ASSERT_TRUE(pool_
+                      ->Append(absl::Span<const uint8_t>(
+                          reinterpret_cast<const uint8_t*>(line.data()),
+                          line.size()))
+                      .ok());
+    }
+    ASSERT_TRUE(pool_->Commit().ok());
+  }
+
+  std::string path_;
+  std::unique_ptr<shmio::SharedMemory> shm_;
+  std::unique_ptr<shmio::Pool> pool_;
+};
+
+TEST_F(TailCommandTest, FollowPrintsEachBatchAsItArrivesUntilSigterm) {
+  Commit({"one", "two"});
+  TailProcess tail({path_, "-f", "--format=text"});
+  ASSERT_TRUE(tail.ReadLines(2)) << tail.Wait() << tail.err_text();
+  Commit({"three"});
+  ASSERT_TRUE(tail.ReadLines(3));
+  Commit({"four", "five"});
+  ASSERT_TRUE(tail.ReadLines(5));
+  EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(),
+            (std::vector<std::string>{"one", "two", "three", "four", "five"}));
+}
+
+TEST_F(TailCommandTest, TimerModeFollowsUntilSigint) {
+  Commit({"a"});
+  TailProcess tail({path_, "-f", "--mode=timer", "--interval=1", "--format=text"});
+  ASSERT_TRUE(tail.ReadLines(1));
+  Commit({"b"});
+  ASSERT_TRUE(tail.ReadLines(2));
+  EXPECT_EQ(pool_->doorbell_rings(), 0u) << "a polling reader never arms";
+  EXPECT_EQ(tail.SignalAndWait(SIGINT), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(TailCommandTest, FromEndFollowsOnlyNewFramesWokenByTheDoorbell) {
+  Commit({"old"});
+  TailProcess tail({path_, "-f", "--from=end", "--mode=inotify", "--cursor",
+                    "--format=text"});
+  // Once tail sleeps armed, it has positioned itself at the end.
+  ASSERT_TRUE(WaitUntil([&] { return ReadU64At(path_, kArmedOffset) == 1; }));
+  uint64_t new_frame_at = pool_->GetSize().committed;
+  Commit({"new"});
+  EXPECT_EQ(pool_->doorbell_rings(), 1u);
+  ASSERT_TRUE(tail.ReadLines(1));
+  EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(),
+            (std::vector<std::string>{absl::StrCat(new_frame_at, "\tnew")}));
+}
+
+TEST_F(TailCommandTest, WithoutFollowPrintsWhatIsCommittedAndExits) {
+  Commit({"x", "y", "z"});
+  TailProcess tail({path_, "--format=hex"});
+  EXPECT_EQ(tail.Wait(), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(), (std::vector<std::string>{"78", "79", "7a"}));
+}
+
+TEST_F(TailCommandTest, InotifyModeOnANodeFileSaysToUseAutoOrTimer) {
+  std::string node = CopyNodeFixture("basic.shm");
+  TailProcess tail({node, "-f", "--mode=inotify"});
+  EXPECT_EQ(tail.Wait(), 1);
+  EXPECT_TRUE(absl::StrContains(tail.err_text(), "--mode=auto or --mode=timer"))
+      << tail.err_text();
+}
+
+TEST_F(TailCommandTest, AutoModeFollowsANodeFileByPolling) {
+  std::string node = CopyNodeFixture("basic.shm");
+  NodeManifest manifest = LoadNodeManifest();
+  TailProcess tail({node, "-f"});
+  ASSERT_TRUE(tail.ReadLines(manifest.committed_frames));
+  // Commit the three frames the Node writer left uncommitted, as it would.
+  WriteU64At(node, 16, manifest.uncommitted_end);
+  ASSERT_TRUE(tail.ReadLines(manifest.committed_frames + 3));
+  EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
+  std::vector<std::string> lines = tail.Lines();
+  ASSERT_EQ(lines.size(), manifest.committed_frames + 3);
+  for (uint64_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i], ToHex(NodePayload(i))) << "frame " << i;
+  }
+}
+
+TEST_F(TailCommandTest, RemovedFileWhileFollowingIsAnError) {
+  Commit({"only"});
+  TailProcess tail({path_, "-f", "--format=text"});
+  ASSERT_TRUE(tail.ReadLines(1));
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  EXPECT_EQ(tail.Wait(), 1);
+  EXPECT_TRUE(absl::StrContains(tail.err_text(), "removed")) << tail.err_text();
+}
+
+}  // namespace
+}  // namespace shmio::cli_test
