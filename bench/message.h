@@ -39,10 +39,13 @@ inline absl::Status CheckMessageSize(size_t payload_bytes) {
   return absl::OkStatus();
 }
 
-// Sum of word i times (2i + 1) over the 8-byte words of p[0, n - 8): every
-// byte counts, and swapped words change the sum.
+// A seed, so that bytes never written (all zero) never verify.
+inline constexpr uint64_t kChecksumSeed = 0x9e3779b97f4a7c15ULL;
+
+// The seed plus word i times (2i + 1) over the 8-byte words of p[0, n - 8):
+// every byte counts, and swapped words change the sum.
 inline uint64_t Checksum(const uint8_t* p, size_t n) {
-  uint64_t sum = 0;
+  uint64_t sum = kChecksumSeed;
   const size_t words = (n - 8) / 8;
   for (size_t i = 0; i < words; ++i) {
     uint64_t w;

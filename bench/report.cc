@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace bench {
 namespace {
@@ -274,7 +275,8 @@ absl::Status Report::WritePlot(const std::string& path, size_t payload_bytes,
       "set key top left\n"
       "plot '%s' using 2:xtic(1) title 'p50', '' using 3 title 'p99', "
       "'' using 4 title 'p99.9', '' using 5 title 'max'\n",
-      path, payload_bytes, subtitle, data_path);
+      path, payload_bytes, absl::StrReplaceAll(subtitle, {{"\"", "'"}}),
+      data_path);
   FILE* gnuplot = popen("gnuplot", "w");
   if (gnuplot == nullptr) {
     unlink(data_path.c_str());

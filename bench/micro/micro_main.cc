@@ -10,6 +10,8 @@
 // Standard flags work: --benchmark_filter, --benchmark_min_time, ...
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -26,6 +28,9 @@ namespace {
 // (the median aggregate when repetitions are on, else the last run).
 class RecordingReporter : public benchmark::ConsoleReporter {
  public:
+  explicit RecordingReporter(OutputOptions options)
+      : ConsoleReporter(options) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.error_occurred) continue;
@@ -105,7 +110,11 @@ void PrintTarget(const std::map<std::string, double>& rates,
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  bench::RecordingReporter reporter;
+  // Colours only on a terminal (a custom reporter does not see
+  // --benchmark_color).
+  bench::RecordingReporter reporter(
+      isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
+                            : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const std::map<std::string, double> rates = reporter.ItemsPerSecond();
   std::fflush(stdout);

@@ -15,6 +15,9 @@ struct TransportOptions {
   std::string socket_dir = "/tmp";    // ZeroMQ ipc:// socket files
   uint64_t max_log_bytes = 512ull << 20;
   uint64_t commit_every = 1;
+  // For tests of the checks only: the shmio throughput writer leaves out
+  // this message, so its reader must report a lossy run. ~0 = none.
+  uint64_t skip_message_for_test = ~uint64_t{0};
   uint64_t timer_interval_ms = 1;  // uvwatch timer mode
 };
 

@@ -50,10 +50,12 @@ absl::Status AwaitMessage(shmio::Consumer& consumer, size_t payload_bytes,
 
 ShmioBusyTransport::ShmioBusyTransport(std::string dir,
                                        uint64_t max_log_bytes,
-                                       uint64_t commit_every)
+                                       uint64_t commit_every,
+                                       uint64_t skip_message)
     : dir_(std::move(dir)),
       max_log_bytes_(max_log_bytes),
-      commit_every_(std::max<uint64_t>(1, commit_every)) {}
+      commit_every_(std::max<uint64_t>(1, commit_every)),
+      skip_message_(skip_message) {}
 
 uint64_t ShmioBusyTransport::ThroughputMessages(size_t payload_bytes,
                                                 uint64_t budget) const {
@@ -80,7 +82,9 @@ absl::Status ShmioBusyTransport::ThroughputWriter(const ThroughputSpec& spec,
   if (!ready.ok()) return ready;
   RecordWriterStart(control);
   for (uint64_t i = 0; i < spec.messages; ++i) {
-    absl::Status status = AppendMessage(pool, maker, i);
+    // A test asks for a gap; the message after it keeps its number.
+    const uint64_t sequence = i >= skip_message_ ? i + 1 : i;
+    absl::Status status = AppendMessage(pool, maker, sequence);
     if (!status.ok()) return status;
     if ((i + 1) % commit_every_ == 0) {
       status = pool.Commit();

@@ -14,8 +14,11 @@ class ShmioBusyTransport : public Transport {
  public:
   // Logs go in `dir` (normally /dev/shm); a throughput log holds at most
   // `max_log_bytes`; the writer commits every `commit_every` messages.
+  // `skip_message` (tests only): the throughput writer leaves that message
+  // out, to show the reader reports the loss.
   ShmioBusyTransport(std::string dir, uint64_t max_log_bytes,
-                     uint64_t commit_every);
+                     uint64_t commit_every,
+                     uint64_t skip_message = ~uint64_t{0});
 
   std::string name() const override { return "shmio"; }
   uint64_t ThroughputMessages(size_t payload_bytes,
@@ -40,6 +43,7 @@ class ShmioBusyTransport : public Transport {
   std::string dir_;
   uint64_t max_log_bytes_;
   uint64_t commit_every_;
+  uint64_t skip_message_;
   std::string data_path_;  // throughput log, or latency ping log
   std::string pong_path_;  // latency pong log
 };
