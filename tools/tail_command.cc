@@ -14,6 +14,7 @@
 #include "tools/flag_parser.h"
 #include "tools/log_snapshot.h"
 #include "tools/output_format.h"
+#include "tools/sigbus_guard.h"
 #include "uvwatch/subscription.h"
 
 namespace shmio::cli {
@@ -93,6 +94,9 @@ class Follower {
 
   int Run(const uvwatch::Options& options) {
     const Command& self = kTailCommand;
+    // A log re-created smaller under the mapping is reported by uvwatch on
+    // its next wake-up; a read racing with the truncation would fault.
+    GuardAgainstShrinkingFile(path_);
     uv_loop_init(&loop_);
     auto subscription = uvwatch::Subscription::Open(
         &loop_, path_, options,
