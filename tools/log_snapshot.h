@@ -6,7 +6,8 @@
 // instant, so a value that is outside the file or not on a frame boundary is
 // re-read (shmio::Consumer does the validating and the damage confirmation,
 // Consumer::kDamageConfirmMs) and reported as damage only when it persists.
-// The whole wait is bounded by kSettleDeadlineMs: a one-shot command never
+// The whole wait is bounded by kSettleDeadlineMs (plus one
+// Consumer::Committed() call, itself bounded): a one-shot command never
 // waits indefinitely.
 #ifndef SHMIO_TOOLS_LOG_SNAPSHOT_H_
 #define SHMIO_TOOLS_LOG_SNAPSHOT_H_

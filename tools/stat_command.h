@@ -7,7 +7,9 @@
 // empty), writer (pid holding the writer lock, `none`, or `unknown` when it
 // is held by a process whose pid the lock does not tell); then, when the
 // file records a geometry, size, num and overlap (the original's names, as
-// `append` takes them).
+// `append` takes them). With --json the same keys form one object on one
+// line, numbers as JSON numbers, format as a string, and writer as a number,
+// null (no writer) or "unknown".
 #ifndef SHMIO_TOOLS_STAT_COMMAND_H_
 #define SHMIO_TOOLS_STAT_COMMAND_H_
 
