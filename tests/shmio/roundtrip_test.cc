@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "shmio/consumer.h"
@@ -294,6 +295,30 @@ TEST(RoundtripTest, FrameBeyondTheOverlapIsRefusedAndWritesNothing) {
   ASSERT_TRUE(w.pool->Append(PatternPayload(10, 84)).ok());  // ends 1088
   ASSERT_TRUE(w.pool->Commit().ok());
   EXPECT_EQ(ReadCommittedPayloads(*w.shm).size(), 7u);
+}
+
+TEST(RoundtripTest, DebugChecksRefuseToCommitASliceWrittenPastItsEnd) {
+  std::string path = TempPath("overrun");
+  Writer w = MustOpenWriter(
+      {.path = path, .capacity = 4096, .debug_checks = true});
+  ASSERT_NE(w.pool, nullptr);
+  ASSERT_TRUE(w.pool->Append(PatternPayload(1, 10)).ok());
+  ASSERT_TRUE(w.pool->Commit().ok());
+  const uint64_t committed = w.pool->GetSize().committed;
+
+  absl::StatusOr<absl::Span<uint8_t>> slice = w.pool->SliceSize(10);
+  ASSERT_TRUE(slice.ok()) << slice.status();
+  // A bug in the caller: 12 bytes into a 10-byte slice, over the trailing
+  // size (still inside the mapping, so the test itself stays defined).
+  std::fill(slice->data(), slice->data() + 12, 0x55);
+  absl::Status status = w.pool->Commit();
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("[DEBUG]"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat(committed)))
+      << "names the offset of the overrun frame";
+  EXPECT_EQ(shmio_test::ReadU64At(path, 16), committed)
+      << "nothing is published after a failed debug check";
 }
 
 // A packed record like those bendec's C++ generator emits.
