@@ -67,6 +67,7 @@ constexpr Twin kTwins[] = {
     {"<ShmioWriter>", "<RefWriterAdapter>", ""},
     {"BM_ForwardShmio", "BM_ForwardRef", "BM_Forward"},
     {"BM_ReverseShmio", "BM_ReverseRef", "BM_Reverse"},
+    {"BM_PollNothingNewShmio", "BM_PollNothingNewRef", "BM_PollNothingNew"},
 };
 
 void PrintRatios(const std::map<std::string, double>& rates) {

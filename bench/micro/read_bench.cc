@@ -183,3 +183,47 @@ BENCHMARK(BM_BatchShmio)
 
 }  // namespace
 }  // namespace bench
+
+namespace bench {
+namespace {
+
+// One poll that finds nothing new: what a busy-polling reader repeats, and
+// so half of it, on average, is added to every wake-up. shmio: one
+// Consumer::Next() at the end of the log; reference: one acquire load of
+// `committed` compared with the cursor.
+void BM_PollNothingNewShmio(benchmark::State& state) {
+  std::string error;
+  const FilledLog* log = GetFilledLog(32, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  shmio::Consumer consumer(&log->log->shm());
+  absl::Status status = consumer.SeekToEnd();
+  if (!status.ok()) return state.SkipWithError(status.ToString().c_str());
+  for (auto _ : state) {
+    absl::StatusOr<shmio::Batch> batch = consumer.Next();
+    benchmark::DoNotOptimize(batch);
+    if (!batch.ok() || !batch->empty()) return state.SkipWithError("unexpected frames");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_PollNothingNewRef(benchmark::State& state) {
+  std::string error;
+  const FilledLog* log = GetFilledLog(32, &error);
+  if (log == nullptr) return state.SkipWithError(error.c_str());
+  const uint8_t* base = log->log->shm().data();
+  const uint64_t cursor = log->to;
+  for (auto _ : state) {
+    // Acquire: as a reader would, to see the frames below a new value.
+    const uint64_t committed = __atomic_load_n(
+        reinterpret_cast<const uint64_t*>(base + kRefCommittedOffset), __ATOMIC_ACQUIRE);
+    benchmark::DoNotOptimize(committed);
+    if (committed != cursor) return state.SkipWithError("unexpected frames");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_PollNothingNewShmio);
+BENCHMARK(BM_PollNothingNewRef);
+
+}  // namespace
+}  // namespace bench

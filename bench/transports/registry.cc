@@ -2,6 +2,7 @@
 
 #include "bench/transports/cacheline.h"
 #include "bench/transports/pipe.h"
+#include "bench/transports/reference.h"
 #include "bench/transports/shmio_busy.h"
 #include "bench/transports/shmio_uvwatch.h"
 #include "bench/transports/uds.h"
@@ -23,6 +24,8 @@ std::vector<std::unique_ptr<Transport>> MakeAllTransports(
   transports.push_back(std::make_unique<UdsTransport>());
   transports.push_back(std::make_unique<ZmqTransport>(options.socket_dir));
   transports.push_back(std::make_unique<CachelineTransport>());
+  transports.push_back(std::make_unique<ReferenceTransport>(
+      options.shm_dir, options.max_log_bytes));
   return transports;
 }
 

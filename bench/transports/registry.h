@@ -21,7 +21,8 @@ struct TransportOptions {
   uint64_t timer_interval_ms = 1;  // uvwatch timer mode
 };
 
-// shmio (busy poll), the uvwatch modes when built in, pipe, uds, zmq, floor.
+// shmio (busy poll), shmio through uvwatch (inotify, timer), pipe, uds,
+// zmq, the cache-line floor, and the hand-written reference log.
 std::vector<std::unique_ptr<Transport>> MakeAllTransports(
     const TransportOptions& options);
 

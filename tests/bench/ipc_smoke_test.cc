@@ -60,7 +60,8 @@ TEST(IpcSmokeTest, QuickRunMeasuresEveryTransportAndVerifiesEveryMessage) {
   EXPECT_EQ(throughput,
             (std::set<std::string>{"shmio/32", "shmio/1024", "pipe/32",
                                    "pipe/1024", "uds/32", "uds/1024", "zmq/32",
-                                   "zmq/1024"}))
+                                   "zmq/1024", "reference/32",
+                                   "reference/1024"}))
       << run.out;
 
   std::set<std::string> latency;
@@ -76,7 +77,7 @@ TEST(IpcSmokeTest, QuickRunMeasuresEveryTransportAndVerifiesEveryMessage) {
   }
   EXPECT_EQ(latency, (std::set<std::string>{"shmio", "shmio-inotify",
                                             "shmio-timer", "pipe", "uds", "zmq",
-                                            "floor"}))
+                                            "floor", "reference"}))
       << run.out;
 
   EXPECT_FALSE(LinesStartingWith(run.out, "ratio measure=throughput payload=32 shmio_vs=uds").empty());
