@@ -51,6 +51,11 @@ absl::Status Consumer::LoadHeaderIfNeeded() {
 
 std::string Consumer::Validate(uint64_t candidate) const {
   const std::string& path = shm_->path();
+  if (candidate < data_offset_) {
+    return absl::StrFormat(
+        "%s is damaged: committed %d is before the first frame, at %d", path,
+        candidate, data_offset_);
+  }
   if (candidate < validated_) {
     return absl::StrFormat(
         "%s: committed went backwards from %d to %d: the log was rewritten "

@@ -67,7 +67,10 @@ class Consumer {
   // The last validated committed value (data offset for an empty log, 0
   // while the header is all zero). Loads, validates and returns the current
   // one; a torn value gives the previous. Errors: DataLoss when a bad value
-  // persists (damage, or a log re-created smaller).
+  // persists (damage, or a log re-created smaller). Cost: one load when
+  // nothing moved; a walk over the new frames' sizes when it did. Only when
+  // a bad value is seen does the call re-read it, for up to kDamageConfirmMs
+  // (to confirm damage) and never more than 10 x kDamageConfirmMs in all.
   absl::StatusOr<uint64_t> Committed();
 
   // The next run of frames after the cursor, up to the committed value and
@@ -81,7 +84,9 @@ class Consumer {
 
   // Moves the cursor to `cursor`, which must be a frame boundary at or
   // below the committed value (checked by walking the frames from a known
-  // boundary). kBeginning means the first frame. Errors: OutOfRange past
+  // boundary). kBeginning (0, never a frame's offset) means the first frame,
+  // wherever the header puts it: a cursor saved from a log that was still
+  // empty resumes at its beginning. Errors: OutOfRange past
   // the committed value, InvalidArgument when not a frame boundary.
   absl::Status Seek(uint64_t cursor);
 

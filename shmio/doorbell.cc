@@ -20,7 +20,16 @@ static_assert(format::kDoorbellRingsOffset + 8 <= kDoorbellPageBytes);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::Open(const std::string& path) {
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  return OpenAs(path, path);
+}
+
+absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::Open(const SharedMemory& shm) {
+  return OpenAs(absl::StrFormat("/proc/self/fd/%d", shm.fd()), shm.path());
+}
+
+absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
+    const std::string& open_path, const std::string& path) {
+  int fd = open(open_path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) {

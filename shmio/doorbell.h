@@ -37,6 +37,7 @@
 #include "absl/base/optimization.h"
 #include "absl/status/statusor.h"
 #include "shmio/format.h"
+#include "shmio/shared_memory.h"
 
 namespace shmio {
 
@@ -47,6 +48,10 @@ class Doorbell {
   // rings: poll it with a timer instead), PermissionDenied when the reader
   // may not write to the file, NotFound when it is missing.
   static absl::StatusOr<std::unique_ptr<Doorbell>> Open(const std::string& path);
+
+  // Same, for the very file `shm` maps (reopened through /proc/self/fd, so a
+  // file replaced at the path since `shm` was opened cannot get in between).
+  static absl::StatusOr<std::unique_ptr<Doorbell>> Open(const SharedMemory& shm);
 
   ~Doorbell();
   Doorbell(const Doorbell&) = delete;
@@ -62,6 +67,9 @@ class Doorbell {
 
  private:
   Doorbell(std::string path, uint8_t* page);
+  // Opens `open_path` read-write and maps the doorbell page of `path`.
+  static absl::StatusOr<std::unique_ptr<Doorbell>> OpenAs(const std::string& open_path,
+                                                          const std::string& path);
 
   std::string path_;
   uint8_t* page_;  // the file's first page, mapped read-write; owned

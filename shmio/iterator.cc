@@ -83,7 +83,7 @@ FrameRange::FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to,
   if (!status_.ok()) from_ = to_ = 0;
 }
 
-void FrameRange::Fail(uint64_t offset) {
+void FrameRange::Fail(uint64_t offset) const {
   status_ = FrameDamageAt(base_, offset, to_, debug_, shm_->path());
 }
 
@@ -98,7 +98,7 @@ ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
   if (!status_.ok()) from_ = to_ = 0;
 }
 
-void ReverseFrameRange::Fail(uint64_t end) {
+void ReverseFrameRange::Fail(uint64_t end) const {
   status_ = FrameDamageBefore(base_, end, from_, debug_, shm_->path());
 }
 

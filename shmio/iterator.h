@@ -114,7 +114,7 @@ class FrameRange {
 
    private:
     friend class FrameRange;
-    Iterator(FrameRange* range, uint64_t position)
+    Iterator(const FrameRange* range, uint64_t position)
         : range_(range), position_(position) {
       Load();
     }
@@ -129,7 +129,7 @@ class FrameRange {
       }
     }
 
-    FrameRange* range_;
+    const FrameRange* range_;
     uint64_t position_;  // == range_->to_ at the end
     Frame frame_;
   };
@@ -139,8 +139,10 @@ class FrameRange {
   FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to);
   FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to, bool debug);
 
-  Iterator begin() { return Iterator(this, from_); }
-  Iterator end() { return Iterator(this, to_); }
+  // Iterating is const: the frames never change, only status() records
+  // what a walk found.
+  Iterator begin() const { return Iterator(this, from_); }
+  Iterator end() const { return Iterator(this, to_); }
 
   uint64_t from() const { return from_; }
   uint64_t to() const { return to_; }
@@ -151,14 +153,14 @@ class FrameRange {
   const absl::Status& status() const { return status_; }
 
  private:
-  void Fail(uint64_t offset);  // records the damage at `offset`
+  void Fail(uint64_t offset) const;  // records the damage at `offset`
 
   const SharedMemory* shm_;
   const uint8_t* base_;
   uint64_t from_;
   uint64_t to_;
   bool debug_;
-  absl::Status status_;
+  mutable absl::Status status_;  // what the last walk found
 };
 
 // The frames in [from, to), last first, found through the trailing sizes.
@@ -186,7 +188,7 @@ class ReverseFrameRange {
 
    private:
     friend class ReverseFrameRange;
-    Iterator(ReverseFrameRange* range, uint64_t position)
+    Iterator(const ReverseFrameRange* range, uint64_t position)
         : range_(range), position_(position) {
       Load();
     }
@@ -200,7 +202,7 @@ class ReverseFrameRange {
       }
     }
 
-    ReverseFrameRange* range_;
+    const ReverseFrameRange* range_;
     uint64_t position_;  // end of the current frame; == range_->from_ at end
     Frame frame_;
   };
@@ -209,20 +211,20 @@ class ReverseFrameRange {
   ReverseFrameRange(const SharedMemory& shm, uint64_t from, uint64_t to,
                     bool debug);
 
-  Iterator begin() { return Iterator(this, to_); }
-  Iterator end() { return Iterator(this, from_); }
+  Iterator begin() const { return Iterator(this, to_); }
+  Iterator end() const { return Iterator(this, from_); }
 
   const absl::Status& status() const { return status_; }
 
  private:
-  void Fail(uint64_t end);  // records the damage before `end`
+  void Fail(uint64_t end) const;  // records the damage before `end`
 
   const SharedMemory* shm_;
   const uint8_t* base_;
   uint64_t from_;
   uint64_t to_;
   bool debug_;
-  absl::Status status_;
+  mutable absl::Status status_;  // what the last walk found
 };
 
 }  // namespace shmio

@@ -142,9 +142,26 @@ absl::Status ValidateHeader(const uint8_t* base, uint64_t file_size,
   // the other header words are complete once committed is nonzero.
   uint64_t committed =
       format::AtomicWord(base, format::kCommittedOffset).load(std::memory_order_acquire);
-  if (committed == 0) return absl::OkStatus();  // fresh: an empty log
   uint64_t header_size = DecodeU64(base + format::kHeaderSizeOffset);
   uint64_t data_offset = DecodeU64(base + format::kDataOffsetOffset);
+  if (committed == 0) {
+    // Fresh (an empty log) only if the rest of the header is zero too, or is
+    // what a writer that initialises it writes before `committed` (so a
+    // writer killed mid-initialisation leaves a fresh file). Anything else
+    // is some other file, which a writer must not overwrite.
+    bool zero = header_size == 0 && data_offset == 0;
+    bool ours_half_done =
+        header_size == format::kHeaderSize &&
+        ((data_offset == format::kExtendedDataOffset && file_size >= data_offset &&
+          (DecodeU64(base + format::kMagicOffset) == 0 ||
+           DecodeU64(base + format::kMagicOffset) == format::kMagic)) ||
+         data_offset == format::kHeaderSize);  // a Node writer's, likewise
+    if (zero || ours_half_done) return absl::OkStatus();
+    return absl::DataLossError(absl::StrFormat(
+        "%s is not a shmio log: committed (offset 16) is 0 but headerSize is "
+        "%d and dataOffset %d; a fresh log has all three zero",
+        path, header_size, data_offset));
+  }
   if (header_size != format::kHeaderSize) {
     return absl::DataLossError(absl::StrFormat(
         "%s is not a shmio log: headerSize at offset 0 is %d, expected %d",
@@ -156,8 +173,18 @@ absl::Status ValidateHeader(const uint8_t* base, uint64_t file_size,
         "file size)",
         path, data_offset, format::kHeaderSize, file_size));
   }
-  if (data_offset >= format::kVersionOffset + 4 &&
-      DecodeU64(base + format::kMagicOffset) == format::kMagic) {
+  if (data_offset != format::kHeaderSize &&
+      (data_offset < format::kExtendedDataOffset ||
+       DecodeU64(base + format::kMagicOffset) != format::kMagic)) {
+    // The Node.js library always puts data at 24; only shmio C++ puts it
+    // later, always behind its magic. A file that is neither is refused.
+    return absl::DataLossError(absl::StrFormat(
+        "%s is not a shmio log: dataOffset is %d but there is no shmio magic "
+        "at offset %d (a Node.js log has dataOffset 24; a shmio C++ log has "
+        "the magic \"SHMIOC++\")",
+        path, data_offset, format::kMagicOffset));
+  }
+  if (data_offset != format::kHeaderSize) {
     uint32_t version = DecodeU32(base + format::kVersionOffset);
     if (version != format::kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrFormat(
