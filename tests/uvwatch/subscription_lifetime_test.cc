@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "shmio/shared_memory.h"
 #include "tests/uvwatch/uv_test_util.h"
 #include "uvwatch/subscription.h"
 
@@ -188,6 +189,34 @@ TEST_F(ManySubscriptionsTest, ManySubscriptionsShareALoopAndAFile) {
   int closed = 0;
   for (Subscription* sub : subs) sub->Close([&closed] { ++closed; });
   RunUntil([&] { return closed == 2 * kPerFile; }, "every close callback");
+}
+
+class BorrowedLogTest : public LoopTest {};
+
+TEST_F(BorrowedLogTest, ASubscriptionOnACallersSharedMemoryLeavesItToTheCaller) {
+  ShmFile file("borrowed");
+  auto writer = ChildWriter::Start(file.path());
+  ASSERT_NE(writer, nullptr);
+  writer->Commit(0, 25);
+  shmio::Options options;
+  options.path = file.path();
+  auto shm = shmio::SharedMemory::Open(options);
+  ASSERT_TRUE(shm.ok()) << shm.status();
+
+  Recorder got;
+  auto sub = Subscription::Open(&loop_, shm->get(), uvwatch::Options{},
+                                got.OnBatch(), got.OnError());
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  EXPECT_EQ((*sub)->path(), file.path());
+  RunUntil([&] { return got.numbers.size() >= 25; }, "frames");
+  bool closed = false;
+  (*sub)->Close([&] {
+    closed = true;
+    shm->reset();  // the caller may free its log once on_closed ran
+  });
+  RunUntil([&] { return closed; }, "the close callback");
+  EXPECT_TRUE(got.IsRun(0, 25));
+  EXPECT_EQ(*shm, nullptr);
 }
 
 }  // namespace
