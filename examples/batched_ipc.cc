@@ -77,7 +77,7 @@ int main() {
   options.max_frames_per_batch = 100;  // back-pressure: at most 100 per call
   auto subscription = uvwatch::Subscription::Open(
       loop, path, options,
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         ++callbacks;
         largest = std::max<uint64_t>(largest, batch.frame_count);
         for (const shmio::Frame& frame : batch.frames) {

@@ -147,7 +147,7 @@ int main() {
   uvwatch::Subscription* consumer = nullptr;
   auto subscription = uvwatch::Subscription::Open(
       loop, path, uvwatch::Options{},  // from the beginning, auto mode
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         for (const shmio::Frame& frame : batch.frames) ledger.Apply(frame.payload);
         std::printf("%s %zu events; %llu applied so far\n",
                     batches == 0 ? "rebuilt state from" : "followed",

@@ -60,7 +60,7 @@ int main() {
   int frames_read = 0;
   auto subscription = uvwatch::Subscription::Open(
       loop, path, uvwatch::Options{},
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         for (const shmio::Frame& frame : batch.frames) {
           std::printf("reader: frame at offset %llu: \"%.*s\"\n",
                       static_cast<unsigned long long>(frame.offset),

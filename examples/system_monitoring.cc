@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   uvwatch::Subscription* monitor = nullptr;
   auto subscription = uvwatch::Subscription::Open(
       loop, path, uvwatch::Options{},
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         for (const shmio::Frame& frame : batch.frames) {
           const uint8_t* p = frame.payload.data();
           if (examples::TypeOf(p) == examples::MsgType::kEndOfStream) {

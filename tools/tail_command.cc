@@ -100,7 +100,7 @@ class Follower {
     uv_loop_init(&loop_);
     auto subscription = uvwatch::Subscription::Open(
         &loop_, path_, options,
-        [this](shmio::Batch& batch) { OnBatch(batch); },
+        [this](const shmio::Batch& batch) { OnBatch(batch); },
         [this](const absl::Status& error) { Stop(ReportFailure(io_, self, path_, error)); });
     if (!subscription.ok()) {
       absl::Status status = subscription.status();
@@ -130,7 +130,7 @@ class Follower {
   }
 
  private:
-  void OnBatch(shmio::Batch& batch) {
+  void OnBatch(const shmio::Batch& batch) {
     for (const Frame& frame : batch.frames) {
       if (!printer_.Print(frame)) {
         Stop(FinishOutput(io_, kTailCommand, kExitFailure));

@@ -43,7 +43,7 @@ namespace uvwatch {
 class InotifyWatcher final : public Watcher {
  public:
   // Creates a stopped watcher for the log at `path` on `loop` (which must
-  // outlive it). `doorbell` is the log's doorbell (Doorbell::Open(path));
+  // outlive it). `doorbell` is the log's doorbell (Doorbell::Open(shm));
   // `safety_interval_ms` > 0 is the backstop period. The watcher is owned by
   // the loop from here on: release it with Close(), never delete it.
   static InotifyWatcher* Create(uv_loop_t* loop, std::string path,

@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<shmio::Doorbell>> DoorbellFor(
         "; use mode auto or timer, which poll it"));
   }
   absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
-      shmio::Doorbell::Open(shm.path());
+      shmio::Doorbell::Open(shm);  // the very file we map, not the path's
   if (doorbell.ok() || mode == Mode::kInotify) {
     if (!doorbell.ok()) {
       return absl::Status(

@@ -4,7 +4,7 @@
 //
 //   auto sub = uvwatch::Subscription::Open(
 //       loop, "/dev/shm/events", {},
-//       [](shmio::Batch& batch) {
+//       [](const shmio::Batch& batch) {
 //         for (const shmio::Frame& frame : batch.frames) Use(frame.payload);
 //       },
 //       [](const absl::Status& error) { Report(error); });
@@ -102,7 +102,7 @@ class Subscription {
   // `batch.next_cursor` is where the next batch starts: save it to resume
   // with Start::kCursor. The payload spans stay valid while the log's
   // SharedMemory lives (for Open(path), until the subscription is closed).
-  using BatchCallback = std::function<void(shmio::Batch& batch)>;
+  using BatchCallback = std::function<void(const shmio::Batch& batch)>;
   // Receives a Status naming the file and the offset reached.
   using ErrorCallback = std::function<void(const absl::Status& error)>;
 

@@ -61,7 +61,7 @@ TEST_F(NodeFixtureTest, AutoModeFollowsANodeFileByPolling) {
   options.max_frames_per_batch = 50;
   auto sub = Subscription::Open(
       &loop_, path, options,
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         for (const shmio::Frame& frame : batch.frames) {
           good.push_back(IsNodeFrame(good.size(), frame.payload));
         }
@@ -94,7 +94,7 @@ TEST_F(NodeFixtureTest, InotifyModeOnANodeFileSaysToUseAutoOrTimer) {
   uvwatch::Options options;
   options.mode = Mode::kInotify;
   auto sub = Subscription::Open(
-      &loop_, path, options, [](shmio::Batch&) {},
+      &loop_, path, options, [](const shmio::Batch&) {},
       [](const absl::Status&) {});
   ASSERT_FALSE(sub.ok());
   EXPECT_EQ(sub.status().code(), absl::StatusCode::kFailedPrecondition);

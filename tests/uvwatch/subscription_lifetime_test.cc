@@ -40,7 +40,7 @@ TEST_P(SubscriptionLifetimeTest, CloseFromInsideTheBatchCallbackIsSafe) {
   Subscription* self = nullptr;
   auto sub = Subscription::Open(
       &loop_, file.path(), OptionsFor(GetParam()),
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         ++batches;
         self->Close([&closed] { closed = true; });
         self->Close();  // a second Close() from the same callback is harmless
@@ -64,7 +64,7 @@ TEST_P(SubscriptionLifetimeTest, StopFromInsideTheCallbackThenResume) {
   Subscription* self = nullptr;
   auto sub = Subscription::Open(
       &loop_, file.path(), OptionsFor(GetParam()),
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         got.Record(batch);
         if (got.numbers.size() == 30) self->Stop();
       },
@@ -115,7 +115,7 @@ TEST_P(SubscriptionLifetimeTest, ACallbackMayOpenAnotherSubscription) {
   Subscription* opened = nullptr;
   auto sub = Subscription::Open(
       &loop_, file.path(), OptionsFor(GetParam()),
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         uvwatch::Options options = OptionsFor(GetParam());
         options.start = uvwatch::Start::kCursor;
         options.cursor = batch.next_cursor;

@@ -80,7 +80,7 @@ TEST_F(TimerWatcherTest, ABacklogComesOneBatchPerLoopTurn) {
   options.max_frames_per_batch = 10;
   auto sub = Subscription::Open(
       &loop_, file.path(), options,
-      [&](shmio::Batch& batch) {
+      [&](const shmio::Batch& batch) {
         turn_of_batch.push_back(turns.count);
         for (const shmio::Frame& frame : batch.frames) {
           numbers.push_back(FrameNumber(frame));

@@ -241,7 +241,7 @@ uint64_t FrameNumber(const shmio::Frame& frame) {
   return n;
 }
 
-void Recorder::Record(shmio::Batch& batch) {
+void Recorder::Record(const shmio::Batch& batch) {
   if (!numbers.empty() || !batch_frames.empty()) {
     if (batch.frames.from() != last_cursor) cursors_chain = false;
   }
@@ -259,7 +259,7 @@ void Recorder::Record(shmio::Batch& batch) {
 }
 
 uvwatch::Subscription::BatchCallback Recorder::OnBatch() {
-  return [this](shmio::Batch& batch) { Record(batch); };
+  return [this](const shmio::Batch& batch) { Record(batch); };
 }
 
 uvwatch::Subscription::ErrorCallback Recorder::OnError() {

@@ -123,7 +123,7 @@ struct Recorder {
   uvwatch::Subscription::BatchCallback OnBatch();
   uvwatch::Subscription::ErrorCallback OnError();
   // Records one batch; returns false when a frame was malformed.
-  void Record(shmio::Batch& batch);
+  void Record(const shmio::Batch& batch);
   // True when numbers == first, first+1, ..., first+count-1.
   bool IsRun(uint64_t first, uint64_t count) const;
 };
