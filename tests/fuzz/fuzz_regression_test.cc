@@ -66,6 +66,7 @@ void ExpectPromisesKept(const std::vector<uint8_t>& bytes,
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
   }
+  RemoveScratchFiles(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << name << " (" << bytes.size() << " bytes) broke a promise"
       << (WIFSIGNALED(status) ? absl::StrCat(": signal ", WTERMSIG(status))

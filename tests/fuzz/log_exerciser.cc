@@ -38,24 +38,20 @@ using shmio::format::DecodeU64;
     }                                                                      \
   } while (0)
 
-// Files in /dev/shm named after this process, rewritten for every input.
-const std::string& InputPath() {
-  static const std::string path =
-      absl::StrCat("/dev/shm/shmio-fuzz-", getpid(), "-input");
-  return path;
+// Files in /dev/shm named after the process, rewritten for every input.
+std::string InputPathOf(pid_t pid) {
+  return absl::StrCat("/dev/shm/shmio-fuzz-", pid, "-input");
 }
-const std::string& WritablePath() {
-  static const std::string path =
-      absl::StrCat("/dev/shm/shmio-fuzz-", getpid(), "-writable");
-  return path;
+std::string WritablePathOf(pid_t pid) {
+  return absl::StrCat("/dev/shm/shmio-fuzz-", pid, "-writable");
 }
+// Not cached: a forked child must use its own pid.
+std::string InputPath() { return InputPathOf(getpid()); }
+std::string WritablePath() { return WritablePathOf(getpid()); }
 
 // Removes the files when the process exits normally.
 struct Cleanup {
-  ~Cleanup() {
-    unlink(InputPath().c_str());
-    unlink(WritablePath().c_str());
-  }
+  ~Cleanup() { RemoveScratchFiles(getpid()); }
 };
 
 void WriteFile(const std::string& path, const uint8_t* data, size_t size) {
@@ -353,11 +349,17 @@ void ExerciseWriter(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+void RemoveScratchFiles(pid_t pid) {
+  unlink(InputPathOf(pid).c_str());
+  unlink(WritablePathOf(pid).c_str());
+}
+
 void ExerciseLogBytes(const uint8_t* data, size_t size) {
   static Cleanup cleanup;
-  WriteFile(InputPath(), data, size);
+  const std::string input_path = InputPath();
+  WriteFile(input_path, data, size);
   shmio::Options options;
-  options.path = InputPath();
+  options.path = input_path;
   options.debug_checks = true;
   auto opened = shmio::SharedMemory::Open(options);
   if (size < shmio::format::kHeaderSize) {
@@ -365,7 +367,7 @@ void ExerciseLogBytes(const uint8_t* data, size_t size) {
   }
   if (!opened.ok()) {
     EXPECT_PROMISE(!absl::IsInternal(opened.status()) &&
-                       absl::StrContains(opened.status().message(), InputPath()),
+                       absl::StrContains(opened.status().message(), input_path),
                    "Open() error must name the file: %s",
                    opened.status().ToString());
     return;

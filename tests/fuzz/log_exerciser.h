@@ -12,6 +12,8 @@
 #ifndef TESTS_FUZZ_LOG_EXERCISER_H_
 #define TESTS_FUZZ_LOG_EXERCISER_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -20,6 +22,11 @@ namespace shmio_fuzz {
 // Runs every reader API over `data` as a log file. Aborts (after printing
 // what broke) only when shmio breaks a promise, never for a bad file.
 void ExerciseLogBytes(const uint8_t* data, size_t size);
+
+// Removes the scratch files ExerciseLogBytes made in process `pid` (in
+// /dev/shm, named after the pid). They go at normal exit anyway; a parent
+// that forks children to run inputs removes theirs after reaping them.
+void RemoveScratchFiles(pid_t pid);
 
 }  // namespace shmio_fuzz
 
