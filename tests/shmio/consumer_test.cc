@@ -1,6 +1,8 @@
 // The reader's position: batches bounded by frames and bytes, a cursor that
 // is saved and resumed (here by another process), Seek/SeekToEnd, and
 // GetData(from), the original's getData.
+#include "shmio/consumer.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,7 +11,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "shmio/consumer.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
 #include "tests/shmio/log_util.h"
@@ -62,8 +63,9 @@ class ConsumerTest : public ::testing::Test {
     for (const shmio::Frame& frame : batch->frames) {
       int i = static_cast<int>(frame.payload.size()) - 10;
       EXPECT_EQ(frame.offset, FrameStart(i));
-      EXPECT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()),
-                PatternPayload(i, 10 + i));
+      EXPECT_EQ(
+          std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()),
+          PatternPayload(i, 10 + i));
       bytes += frame.payload.size();
       indices.push_back(i);
     }

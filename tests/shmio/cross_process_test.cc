@@ -80,8 +80,8 @@ void ReadConcurrently(const std::string& path, BatchLimits limits,
     }
     ++result->batches;
     for (const shmio::Frame& frame : batch->frames) {
-      absl::Status ok = shmio_test::CheckNumberedPayload(frame.payload,
-                                                         result->frames);
+      absl::Status ok =
+          shmio_test::CheckNumberedPayload(frame.payload, result->frames);
       if (!ok.ok()) {
         result->status = absl::DataLossError(
             absl::StrCat("at offset ", frame.offset, ": ", ok.message()));
@@ -104,15 +104,16 @@ void ReadConcurrently(const std::string& path, BatchLimits limits,
     }
     if (whole_commits && result->frames % kCommitEvery != 0 &&
         result->frames != kFrames) {
-      result->status = absl::DataLossError(absl::StrCat(
-          "a batch ended after frame ", result->frames,
-          ", inside a commit of ", kCommitEvery, " frames"));
+      result->status = absl::DataLossError(
+          absl::StrCat("a batch ended after frame ", result->frames,
+                       ", inside a commit of ", kCommitEvery, " frames"));
       return;
     }
   }
 }
 
-TEST(CrossProcessTest, ReadersSeeOnlyWholeCommittedFramesInOrderWhileAWriterRuns) {
+TEST(CrossProcessTest,
+     ReadersSeeOnlyWholeCommittedFramesInOrderWhileAWriterRuns) {
   shmio_test::ScopedPath path(shmio_test::ShmPath("cross-process"));
   {
     // Create and initialise the log, then release the writer lock for the

@@ -26,10 +26,10 @@ using ::shmio::Options;
 using ::shmio::Pool;
 using ::shmio::SharedMemory;
 using ::shmio_test::ReadFileBytes;
-using ::shmio_test::Writer;
 using ::shmio_test::ReadU16At;
 using ::shmio_test::ReadU64At;
 using ::shmio_test::TempPath;
+using ::shmio_test::Writer;
 using ::testing::ElementsAreArray;
 
 // Creates a fresh writable log and its writer.
@@ -81,8 +81,8 @@ TEST(FormatTest, FreshCapacityOnlyFileHasTheDocumentedHeaderAndExtension) {
 
 TEST(FormatTest, FreshFileWithGeometryRecordsSizeNumOverlapAndCapacity) {
   std::string path = TempPath("fresh-geometry");
-  Writer w = CreateWriter(
-      {.path = path, .size = 4096, .num = 4, .overlap = 512});
+  Writer w =
+      CreateWriter({.path = path, .size = 4096, .num = 4, .overlap = 512});
   ASSERT_NE(w.pool, nullptr);
 
   EXPECT_EQ(shmio_test::FileSize(path), 4096u * 4) << "file = size * num";
@@ -113,10 +113,10 @@ TEST(FormatTest, ThreeAppendsProduceTheWorkedExampleBytes) {
   EXPECT_EQ(ReadU64At(path, 16), 256u + 5 + 4 + 9);
 
   const std::vector<uint8_t> expected = {
-      0x05, 0x00, 'a', 0x05, 0x00,                      // frame at 256
-      0x04, 0x00, 0x04, 0x00,                           // frame at 261
-      0x09, 0x00, 'h', 'e', 'l', 'l', 'o', 0x09, 0x00,  // frame at 265
-      0x00, 0x00,                                       // nothing after 274
+      0x05, 0x00, 'a',  0x05, 0x00,                        // frame at 256
+      0x04, 0x00, 0x04, 0x00,                              // frame at 261
+      0x09, 0x00, 'h',  'e',  'l',  'l', 'o', 0x09, 0x00,  // frame at 265
+      0x00, 0x00,                                          // nothing after 274
   };
   std::vector<uint8_t> bytes = ReadFileBytes(path);
   std::vector<uint8_t> frames(bytes.begin() + 256,
@@ -131,8 +131,8 @@ TEST(FormatTest, FramesAreUnalignedAndBackToBack) {
   uint64_t position = 256;
   for (size_t n : {3u, 0u, 7u, 1u, 12u}) {
     ASSERT_TRUE(w.pool->Append(shmio_test::PatternPayload(n, n)).ok());
-    EXPECT_EQ(ReadU16At(path, position), n + 4) << "leading size at "
-                                                << position;
+    EXPECT_EQ(ReadU16At(path, position), n + 4)
+        << "leading size at " << position;
     EXPECT_EQ(ReadU16At(path, position + 2 + n), n + 4)
         << "trailing size at " << position + 2 + n;
     position += n + 4;
@@ -154,8 +154,8 @@ TEST(FormatTest, GetBuffersOfACapacityOnlyLogIsOneViewOfTheWholeFile) {
 
 TEST(FormatTest, GetBuffersWithGeometryOverlapsEachViewButTheLast) {
   std::string path = TempPath("buffers-geometry");
-  Writer w = CreateWriter(
-      {.path = path, .size = 4096, .num = 4, .overlap = 512});
+  Writer w =
+      CreateWriter({.path = path, .size = 4096, .num = 4, .overlap = 512});
   ASSERT_NE(w.shm, nullptr);
   std::vector<absl::Span<const uint8_t>> views = w.shm->GetBuffers();
   ASSERT_EQ(views.size(), 4u);
@@ -168,8 +168,8 @@ TEST(FormatTest, GetBuffersWithGeometryOverlapsEachViewButTheLast) {
 TEST(FormatTest, ReopeningReadOnlyFillsTheConfigFromTheFile) {
   std::string path = TempPath("config");
   {
-    Writer w = CreateWriter(
-        {.path = path, .size = 2048, .num = 3, .overlap = 100});
+    Writer w =
+        CreateWriter({.path = path, .size = 2048, .num = 3, .overlap = 100});
     ASSERT_NE(w.pool, nullptr);
     ASSERT_TRUE(w.pool->Append(shmio_test::PatternPayload(1, 10)).ok());
     ASSERT_TRUE(w.pool->Commit().ok());

@@ -39,9 +39,9 @@ std::vector<CopiedFrame> ReadCommittedFrames(const shmio::SharedMemory& shm) {
     if (batch->empty()) break;
     size_t count = 0;
     for (const shmio::Frame& frame : batch->frames) {
-      frames.push_back({frame.offset, std::vector<uint8_t>(
-                                          frame.payload.begin(),
-                                          frame.payload.end())});
+      frames.push_back(
+          {frame.offset,
+           std::vector<uint8_t>(frame.payload.begin(), frame.payload.end())});
       ++count;
     }
     if (!batch->frames.status().ok()) {

@@ -61,8 +61,8 @@ class Manifest {
     absl::string_view rest = After(key);
     size_t end = rest.find_first_of(",}\n");
     uint64_t value = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(rest.substr(0, end)),
-                                 &value))
+    EXPECT_TRUE(absl::SimpleAtoi(
+        absl::StripAsciiWhitespace(rest.substr(0, end)), &value))
         << "manifest key " << key;
     return value;
   }
@@ -213,8 +213,11 @@ TEST_F(NodeFixturesTest, ReverseIterationGivesTheSameFramesBackwards) {
 }
 
 TEST_F(NodeFixturesTest, CrossingFramesLieWithinTheOriginalsSegmentViews) {
-  std::unique_ptr<SharedMemory> shm = MustOpen(
-      {.path = FixturePath("basic.shm"), .size = 4096, .num = 4, .overlap = 512});
+  std::unique_ptr<SharedMemory> shm =
+      MustOpen({.path = FixturePath("basic.shm"),
+                .size = 4096,
+                .num = 4,
+                .overlap = 512});
   ASSERT_NE(shm, nullptr);
   std::vector<absl::Span<const uint8_t>> views = shm->GetBuffers();
   ASSERT_EQ(views.size(), 4u);

@@ -37,9 +37,9 @@ std::vector<uint8_t> NumberedPayload(uint64_t seq) {
 absl::Status CheckNumberedPayload(absl::Span<const uint8_t> payload,
                                   uint64_t expected_seq) {
   if (payload.size() < kFixedBytes) {
-    return absl::DataLossError(absl::StrCat(
-        "payload of ", payload.size(), " bytes where frame ", expected_seq,
-        " was expected"));
+    return absl::DataLossError(absl::StrCat("payload of ", payload.size(),
+                                            " bytes where frame ", expected_seq,
+                                            " was expected"));
   }
   uint64_t seq;
   uint32_t checksum;

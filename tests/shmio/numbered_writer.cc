@@ -4,8 +4,9 @@
 // committed frames it blocks until one byte arrives on that descriptor: the
 // reader's acknowledgement that it has read that far, which guarantees the
 // reader and the writer really run at the same time (without sleeping).
-// Exits 0 on success, 1 with the error on stderr otherwise. Run by the test through fork + exec, so the writer is a
-// real separate program, not a copy of the test.
+// Exits 0 on success, 1 with the error on stderr otherwise. Run by the test
+// through fork + exec, so the writer is a real separate program, not a copy of
+// the test.
 #include <unistd.h>
 
 #include <cerrno>

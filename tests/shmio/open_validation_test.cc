@@ -42,9 +42,11 @@ TEST_P(BadOptionsTest, IsInvalidArgumentAndCreatesNothing) {
   Options options = GetParam().options;
   options.path = TempPath(GetParam().name);
   options.writable = true;
-  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+      SharedMemory::Open(options);
   EXPECT_TRUE(absl::IsInvalidArgument(shm.status())) << shm.status();
-  EXPECT_FALSE(Exists(options.path)) << "a refused open created " << options.path;
+  EXPECT_FALSE(Exists(options.path))
+      << "a refused open created " << options.path;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -101,8 +103,8 @@ class DamagedHeaderTest : public ::testing::Test {
     for (bool writable : {false, true}) {
       absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
           SharedMemory::Open({.path = path_, .writable = writable});
-      ASSERT_FALSE(shm.ok()) << (writable ? "writer" : "reader")
-                             << " accepted a damaged header";
+      ASSERT_FALSE(shm.ok())
+          << (writable ? "writer" : "reader") << " accepted a damaged header";
       EXPECT_FALSE(absl::IsInvalidArgument(shm.status())) << shm.status();
       EXPECT_THAT(std::string(shm.status().message()), HasSubstr(path_));
       EXPECT_THAT(std::string(shm.status().message()),
@@ -191,8 +193,11 @@ TEST(OpenValidationTest, AllZeroFileOpensReadOnlyAsAnEmptyLogAndStaysZero) {
 
 TEST(OpenValidationTest, CreatedFileHasTheRequestedModeAndReservedSpace) {
   std::string path = TempPath("mode");
-  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(
-      {.path = path, .capacity = 1 << 20, .writable = true, .create_mode = 0600});
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+      SharedMemory::Open({.path = path,
+                          .capacity = 1 << 20,
+                          .writable = true,
+                          .create_mode = 0600});
   ASSERT_TRUE(shm.ok()) << shm.status();
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);

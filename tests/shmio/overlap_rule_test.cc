@@ -52,8 +52,8 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadLikeTheOriginal(
     uint64_t length = k + 1 < g.num ? g.size + g.overlap : g.size;
     buffers.push_back({k * g.size, length});
   }
-  const uint64_t from = DecodeU64(file, 8);   // dataOffset
-  const uint64_t to = DecodeU64(file, 16);    // committed: totalSize
+  const uint64_t from = DecodeU64(file, 8);  // dataOffset
+  const uint64_t to = DecodeU64(file, 16);   // committed: totalSize
   uint64_t buffer_index = from / g.size;
   uint64_t buffers_total = g.size * buffer_index;
   uint64_t index = from % g.size;
@@ -78,11 +78,11 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadLikeTheOriginal(
     }
     if (index + size > view.length) {
       // Buffer.slice would clamp: the original would return a cut frame.
-      return absl::DataLossError(absl::StrCat(
-          "frame at ", buffers_total + index, " of ", size,
-          " bytes runs past buffer ", buffer_index, " (ends at ",
-          view.begin + index + size, ", buffer ends at ",
-          view.begin + view.length, ")"));
+      return absl::DataLossError(
+          absl::StrCat("frame at ", buffers_total + index, " of ", size,
+                       " bytes runs past buffer ", buffer_index, " (ends at ",
+                       view.begin + index + size, ", buffer ends at ",
+                       view.begin + view.length, ")"));
     }
     payloads.emplace_back(buffer + index + 2, buffer + index + size - 2);
     index += size;
@@ -101,7 +101,8 @@ uint64_t FrameLimit(uint64_t start, const Geometry& g) {
   return k + 1 >= g.num ? g.num * g.size : (k + 1) * g.size + g.overlap;
 }
 
-TEST(OverlapRuleTest, FramesWrittenWithAGeometryReadBackWithTheOriginalsReader) {
+TEST(OverlapRuleTest,
+     FramesWrittenWithAGeometryReadBackWithTheOriginalsReader) {
   const Geometry g = {.size = 2048, .num = 16, .overlap = 300};
   std::string path = shmio_test::TempPath("overlap");
   absl::StatusOr<shmio_test::Writer> w = shmio_test::OpenWriter(
@@ -126,8 +127,8 @@ TEST(OverlapRuleTest, FramesWrittenWithAGeometryReadBackWithTheOriginalsReader) 
     }
     if (absl::IsFailedPrecondition(status)) {
       EXPECT_GT(end, FrameLimit(start, g))
-          << "a frame the segment rule allows was refused at " << start
-          << ": " << status;
+          << "a frame the segment rule allows was refused at " << start << ": "
+          << status;
       EXPECT_EQ(w->pool->GetSize().uncommitted, start);
       ++refused;
       continue;
@@ -152,12 +153,33 @@ TEST(OverlapRuleTest, FramesWrittenWithAGeometryReadBackWithTheOriginalsReader) 
   EXPECT_EQ(*read, accepted);
 }
 
+TEST(OverlapRuleTest, TheIndependentReaderReadsAFileTheOriginalWrote) {
+  // Guards the guard: on basic.shm, written by the original with
+  // {4096, 4, 512}, this reader finds the manifest's 153 frames, with the
+  // fixture's payload rule (length ((i*37) % 200) + 1, bytes i*31 + j*7).
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> read = ReadLikeTheOriginal(
+      shmio_test::ReadFileBytes(
+          shmio_test::RunfilePath("tests/fixtures/node-shmio/basic.shm")),
+      {.size = 4096, .num = 4, .overlap = 512});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 153u);
+  for (uint64_t i = 0; i < read->size(); ++i) {
+    const std::vector<uint8_t>& payload = (*read)[i];
+    ASSERT_EQ(payload.size(), (i * 37) % 200 + 1) << "frame " << i;
+    for (uint64_t j = 0; j < payload.size(); ++j) {
+      ASSERT_EQ(payload[j], static_cast<uint8_t>(i * 31 + j * 7))
+          << "frame " << i << " byte " << j;
+    }
+  }
+}
+
 TEST(OverlapRuleTest, TheIndependentReaderCatchesAFrameTheOriginalWouldCut) {
   // Guards the guard: a frame written past the overlap by hand is reported.
   const Geometry g = {.size = 1024, .num = 2, .overlap = 16};
   std::vector<uint8_t> file(2048, 0);
   auto put64 = [&](uint64_t offset, uint64_t v) {
-    for (int b = 0; b < 8; ++b) file[offset + b] = static_cast<uint8_t>(v >> (8 * b));
+    for (int b = 0; b < 8; ++b)
+      file[offset + b] = static_cast<uint8_t>(v >> (8 * b));
   };
   put64(0, 24);
   put64(8, 1000);

@@ -68,8 +68,8 @@ class ReaderDamageTest : public ::testing::Test {
   // reader may change (checked in TearDown).
   std::unique_ptr<SharedMemory> OpenDamaged(bool debug_checks = false) {
     before_ = shmio_test::ReadFileBytes(path_);
-    absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(
-        {.path = path_, .debug_checks = debug_checks});
+    absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+        SharedMemory::Open({.path = path_, .debug_checks = debug_checks});
     EXPECT_TRUE(shm.ok()) << shm.status();
     return shm.ok() ? *std::move(shm) : nullptr;
   }
@@ -108,7 +108,8 @@ TEST_F(ReaderDamageTest, LeadingSizeBelowFourIsDataLossNamingTheOffset) {
     std::unique_ptr<SharedMemory> shm = OpenDamaged();
     ASSERT_NE(shm, nullptr);
     Walk walk = WalkAll(FrameRange(*shm, 256, kCommitted));
-    EXPECT_THAT(walk.offsets, testing::ElementsAre(256, 270)) << "size " << size;
+    EXPECT_THAT(walk.offsets, testing::ElementsAre(256, 270))
+        << "size " << size;
     EXPECT_TRUE(absl::IsDataLoss(walk.status)) << walk.status;
     EXPECT_THAT(std::string(walk.status.message()),
                 HasSubstr(absl::StrCat("offset ", kFrameAt[2])));

@@ -48,8 +48,8 @@ Writer MustOpenWriter(Options options) {
 
 TEST(RoundtripTest, FramesCrossingSegmentBoundariesReadBackIntact) {
   std::string path = TempPath("segments");
-  Writer w = MustOpenWriter(
-      {.path = path, .size = 1024, .num = 8, .overlap = 256});
+  Writer w =
+      MustOpenWriter({.path = path, .size = 1024, .num = 8, .overlap = 256});
   ASSERT_NE(w.pool, nullptr);
 
   // Payloads up to 200 bytes (frames up to 204 <= overlap) fill the log; the
@@ -102,8 +102,9 @@ TEST(RoundtripTest, UncommittedFramesAreInvisibleUntilCommit) {
     EXPECT_EQ(next->frame_count, 10u) << "a commit publishes its whole batch";
     uint64_t i = 0;
     for (const shmio::Frame& frame : next->frames) {
-      EXPECT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()),
-                PatternPayload(batch * 10 + i, 9));
+      EXPECT_EQ(
+          std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()),
+          PatternPayload(batch * 10 + i, 9));
       ++i;
     }
     EXPECT_EQ(i, 10u);
@@ -149,10 +150,29 @@ TEST(RoundtripTest, ReopenContinuesAtCommittedAndOverwritesUncommittedBytes) {
       << "the new frame overwrote the dead writer's uncommitted bytes";
 }
 
+TEST(RoundtripTest, PrefaultedAndFlushedLogsReadTheSame) {
+  std::string path = TempPath("prefault");
+  Writer w =
+      MustOpenWriter({.path = path, .capacity = 1 << 16, .prefault = true});
+  ASSERT_NE(w.pool, nullptr);
+  std::vector<std::vector<uint8_t>> written;
+  for (uint64_t i = 0; i < 50; ++i) {
+    written.push_back(PatternPayload(i, i));
+    ASSERT_TRUE(w.pool->Append(written.back()).ok());
+  }
+  ASSERT_TRUE(w.pool->Commit().ok());
+  absl::Status flushed = w.pool->Flush();
+  EXPECT_TRUE(flushed.ok()) << flushed;
+  absl::StatusOr<std::unique_ptr<shmio::SharedMemory>> reader =
+      shmio::SharedMemory::Open({.path = path, .prefault = true});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(ReadCommittedPayloads(**reader), written);
+}
+
 TEST(RoundtripTest, GetSizeAndGetStatusFollowTheWritePosition) {
   std::string path = TempPath("size-status");
-  Writer w = MustOpenWriter(
-      {.path = path, .size = 1024, .num = 4, .overlap = 128});
+  Writer w =
+      MustOpenWriter({.path = path, .size = 1024, .num = 4, .overlap = 128});
   ASSERT_NE(w.pool, nullptr);
   EXPECT_EQ(w.pool->GetSize().committed, kDataOffset);
   EXPECT_EQ(w.pool->GetSize().uncommitted, kDataOffset);
@@ -271,8 +291,8 @@ TEST(RoundtripTest, FullLogIsResourceExhaustedAndNothingIsWrittenPastTheEnd) {
 
 TEST(RoundtripTest, FrameBeyondTheOverlapIsRefusedAndWritesNothing) {
   std::string path = TempPath("segment-rule");
-  Writer w = MustOpenWriter(
-      {.path = path, .size = 1024, .num = 4, .overlap = 64});
+  Writer w =
+      MustOpenWriter({.path = path, .size = 1024, .num = 4, .overlap = 64});
   ASSERT_NE(w.pool, nullptr);
   // 256 + 6 * 124 = 1000: the next frame starts 24 bytes before the end of
   // segment 0 and may end at most at 1024 + 64 = 1088.
@@ -299,8 +319,8 @@ TEST(RoundtripTest, FrameBeyondTheOverlapIsRefusedAndWritesNothing) {
 
 TEST(RoundtripTest, DebugChecksRefuseToCommitASliceWrittenPastItsEnd) {
   std::string path = TempPath("overrun");
-  Writer w = MustOpenWriter(
-      {.path = path, .capacity = 4096, .debug_checks = true});
+  Writer w =
+      MustOpenWriter({.path = path, .capacity = 4096, .debug_checks = true});
   ASSERT_NE(w.pool, nullptr);
   ASSERT_TRUE(w.pool->Append(PatternPayload(1, 10)).ok());
   ASSERT_TRUE(w.pool->Commit().ok());
@@ -314,8 +334,7 @@ TEST(RoundtripTest, DebugChecksRefuseToCommitASliceWrittenPastItsEnd) {
   absl::Status status = w.pool->Commit();
   EXPECT_TRUE(absl::IsDataLoss(status)) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr("[DEBUG]"));
-  EXPECT_THAT(std::string(status.message()),
-              HasSubstr(absl::StrCat(committed)))
+  EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(committed)))
       << "names the offset of the overrun frame";
   EXPECT_EQ(shmio_test::ReadU64At(path, 16), committed)
       << "nothing is published after a failed debug check";

@@ -67,8 +67,7 @@ std::string TempPath(absl::string_view name) {
 std::string ShmPath(absl::string_view name) {
   // Relaxed: only uniqueness matters, no other memory is published by it.
   int n = path_counter.fetch_add(1, std::memory_order_relaxed);
-  return absl::StrCat("/dev/shm/shmio-coretests-", name, "-", getpid(), "-",
-                      n);
+  return absl::StrCat("/dev/shm/shmio-coretests-", name, "-", getpid(), "-", n);
 }
 
 ScopedPath::~ScopedPath() { unlink(path_.c_str()); }
@@ -258,7 +257,8 @@ int ScopedChild::Kill() {
 pid_t SpawnProgram(const std::vector<std::string>& argv,
                    const std::vector<int>& inherit_fds) {
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {

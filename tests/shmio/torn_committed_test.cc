@@ -50,7 +50,8 @@ class NodeWriterSim {
     shmio_test::CreateZeroFile(path, kCapacity);
     int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
     EXPECT_GE(fd, 0) << path;
-    void* p = mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* p =
+        mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     EXPECT_NE(p, MAP_FAILED) << path;
     base_ = static_cast<uint8_t*>(p);
@@ -171,45 +172,45 @@ TEST(TornCommittedTest, NoFrameIsEverDeliveredOnATornCommittedValue) {
     // produces a torn value beyond the end of the file.
     const bool into_last_page = (before >> 8) != (writer.position() >> 8) &&
                                 (writer.position() >> 8) == (kCapacity >> 8);
-    writer.CommitByteByByte(low_byte_first && !into_last_page,
-                            [&](uint64_t now) {
-      // A torn value that happens to be a genuine frame end between the old
-      // and the new committed value is indistinguishable from a commit and
-      // harmless: those frames were written before the store began.
-      const bool usable = now == writer.position() ||
-                          (boundaries.count(now) > 0 && now > before &&
-                           now <= writer.position());
-      if (!usable) {
-        if (now < before) {
-          ++backwards;
-        } else if (now > kCapacity) {
-          ++beyond_file;
-        } else {
-          ++off_boundary;
-        }
-      }
-      // The value stays torn for the whole call (this thread is the
-      // writer), so the Consumer may answer "nothing yet" or, once it has
-      // persisted kDamageConfirmMs, DataLoss naming it; never frames.
-      absl::StatusOr<uint64_t> delivered = reader.Poll();
-      if (usable) {
-        EXPECT_TRUE(delivered.ok()) << "value " << now << ": "
-                                    << delivered.status();
-        return;
-      }
-      if (delivered.ok()) {
-        EXPECT_EQ(*delivered, 0u) << "frames delivered on torn value " << now
-                                  << " (before " << before << ", after "
-                                  << writer.position() << ")";
-      } else {
-        ++reported;
-        EXPECT_TRUE(absl::IsDataLoss(delivered.status()))
-            << delivered.status();
-        EXPECT_THAT(std::string(delivered.status().message()),
-                    HasSubstr(absl::StrCat(now)))
-            << "the error names the bad value";
-      }
-    });
+    writer.CommitByteByByte(
+        low_byte_first && !into_last_page, [&](uint64_t now) {
+          // A torn value that happens to be a genuine frame end between the old
+          // and the new committed value is indistinguishable from a commit and
+          // harmless: those frames were written before the store began.
+          const bool usable = now == writer.position() ||
+                              (boundaries.count(now) > 0 && now > before &&
+                               now <= writer.position());
+          if (!usable) {
+            if (now < before) {
+              ++backwards;
+            } else if (now > kCapacity) {
+              ++beyond_file;
+            } else {
+              ++off_boundary;
+            }
+          }
+          // The value stays torn for the whole call (this thread is the
+          // writer), so the Consumer may answer "nothing yet" or, once it has
+          // persisted kDamageConfirmMs, DataLoss naming it; never frames.
+          absl::StatusOr<uint64_t> delivered = reader.Poll();
+          if (usable) {
+            EXPECT_TRUE(delivered.ok())
+                << "value " << now << ": " << delivered.status();
+            return;
+          }
+          if (delivered.ok()) {
+            EXPECT_EQ(*delivered, 0u)
+                << "frames delivered on torn value " << now << " (before "
+                << before << ", after " << writer.position() << ")";
+          } else {
+            ++reported;
+            EXPECT_TRUE(absl::IsDataLoss(delivered.status()))
+                << delivered.status();
+            EXPECT_THAT(std::string(delivered.status().message()),
+                        HasSubstr(absl::StrCat(now)))
+                << "the error names the bad value";
+          }
+        });
     if (HasFatalFailure()) return;
     absl::StatusOr<uint64_t> last = reader.Poll();
     ASSERT_TRUE(last.ok()) << "after the store completed: " << last.status();
@@ -296,8 +297,8 @@ TEST(TornCommittedTest, AllZeroHeaderIsAnEmptyLogUntilTheWriterStarts) {
   EXPECT_EQ(*committed, 0u);
   // Still empty and still fine well past kDamageConfirmMs: a writer that
   // has not started is not damage.
-  absl::Time until = absl::Now() + absl::Milliseconds(
-                                       3 * Consumer::kDamageConfirmMs);
+  absl::Time until =
+      absl::Now() + absl::Milliseconds(3 * Consumer::kDamageConfirmMs);
   do {
     absl::StatusOr<uint64_t> delivered = reader.Poll();
     ASSERT_TRUE(delivered.ok()) << delivered.status();

@@ -37,7 +37,8 @@ using ::testing::HasSubstr;
 
 absl::StatusOr<std::unique_ptr<SharedMemory>> OpenWritable(
     const std::string& path) {
-  return SharedMemory::Open({.path = path, .capacity = 1 << 16, .writable = true});
+  return SharedMemory::Open(
+      {.path = path, .capacity = 1 << 16, .writable = true});
 }
 
 // True when `status` refuses a second writer of `path` held by `pid`.
@@ -51,8 +52,8 @@ bool IsRefusalNaming(const absl::Status& status, const std::string& path,
 
 TEST(WriterLockTest, SecondWriterInTheSameProcessIsRefusedNamingPathAndPid) {
   std::string path = TempPath("same-process");
-  absl::StatusOr<shmio_test::Writer> first = OpenWriter(
-      {.path = path, .capacity = 1 << 16});
+  absl::StatusOr<shmio_test::Writer> first =
+      OpenWriter({.path = path, .capacity = 1 << 16});
   ASSERT_TRUE(first.ok()) << first.status();
 
   absl::StatusOr<std::unique_ptr<SharedMemory>> second = OpenWritable(path);
@@ -65,8 +66,8 @@ TEST(WriterLockTest, SecondWriterInTheSameProcessIsRefusedNamingPathAndPid) {
 
 TEST(WriterLockTest, SecondPoolOverOneSharedMemoryIsRefused) {
   std::string path = TempPath("second-pool");
-  absl::StatusOr<shmio_test::Writer> first = OpenWriter(
-      {.path = path, .capacity = 1 << 16});
+  absl::StatusOr<shmio_test::Writer> first =
+      OpenWriter({.path = path, .capacity = 1 << 16});
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<std::unique_ptr<Pool>> second = Pool::Create(first->shm.get());
   EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
@@ -75,8 +76,8 @@ TEST(WriterLockTest, SecondPoolOverOneSharedMemoryIsRefused) {
 TEST(WriterLockTest, PoolOverAReadOnlySharedMemoryIsRefused) {
   std::string path = TempPath("read-only-pool");
   {
-    absl::StatusOr<shmio_test::Writer> w = OpenWriter(
-        {.path = path, .capacity = 1 << 16});
+    absl::StatusOr<shmio_test::Writer> w =
+        OpenWriter({.path = path, .capacity = 1 << 16});
     ASSERT_TRUE(w.ok()) << w.status();
   }
   absl::StatusOr<std::unique_ptr<SharedMemory>> reader =
@@ -88,8 +89,8 @@ TEST(WriterLockTest, PoolOverAReadOnlySharedMemoryIsRefused) {
 
 TEST(WriterLockTest, ReadersOpenWhileAWriterHoldsTheLock) {
   std::string path = TempPath("readers");
-  absl::StatusOr<shmio_test::Writer> w = OpenWriter(
-      {.path = path, .capacity = 1 << 16});
+  absl::StatusOr<shmio_test::Writer> w =
+      OpenWriter({.path = path, .capacity = 1 << 16});
   ASSERT_TRUE(w.ok()) << w.status();
   ASSERT_TRUE(w->pool->Append(PatternPayload(1, 8)).ok());
   ASSERT_TRUE(w->pool->Commit().ok());
@@ -103,8 +104,8 @@ TEST(WriterLockTest, ReadersOpenWhileAWriterHoldsTheLock) {
 
 TEST(WriterLockTest, SecondWriterInAnotherProcessIsRefusedNamingPathAndPid) {
   std::string path = TempPath("other-process");
-  absl::StatusOr<shmio_test::Writer> first = OpenWriter(
-      {.path = path, .capacity = 1 << 16});
+  absl::StatusOr<shmio_test::Writer> first =
+      OpenWriter({.path = path, .capacity = 1 << 16});
   ASSERT_TRUE(first.ok()) << first.status();
   const pid_t holder = getpid();
 
@@ -127,8 +128,8 @@ TEST(WriterLockTest, SecondWriterInAnotherProcessIsRefusedNamingPathAndPid) {
 TEST(WriterPidTest, ReportsNoneThenThisProcessThenNoneAgain) {
   std::string path = TempPath("writer-pid");
   {
-    absl::StatusOr<shmio_test::Writer> w = OpenWriter(
-        {.path = path, .capacity = 1 << 16});
+    absl::StatusOr<shmio_test::Writer> w =
+        OpenWriter({.path = path, .capacity = 1 << 16});
     ASSERT_TRUE(w.ok()) << w.status();
     absl::StatusOr<std::optional<pid_t>> pid = SharedMemory::WriterPid(path);
     ASSERT_TRUE(pid.ok()) << pid.status();
@@ -149,13 +150,13 @@ TEST(WriterPidTest, MissingFileIsNotFound) {
 TEST(WriterLockTest, KilledWritersLockIsReleasedAndNoCommittedFrameIsLost) {
   std::string path = TempPath("killed");
   constexpr int kCommitted = 100;
-  Pipe ready;   // child -> parent: the committed value
-  Pipe never;   // the child blocks reading it until it is killed
+  Pipe ready;  // child -> parent: the committed value
+  Pipe never;  // the child blocks reading it until it is killed
   ScopedChild child(ForkChild([&] {
     ready.CloseRead();
     never.CloseWrite();
-    absl::StatusOr<shmio_test::Writer> w = OpenWriter(
-        {.path = path, .size = 4096, .num = 4, .overlap = 256});
+    absl::StatusOr<shmio_test::Writer> w =
+        OpenWriter({.path = path, .size = 4096, .num = 4, .overlap = 256});
     if (!w.ok()) {
       std::fprintf(stderr, "child: %s\n", w.status().ToString().c_str());
       return 1;
