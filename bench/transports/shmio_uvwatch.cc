@@ -38,7 +38,7 @@ class LoopSide {
     absl::StatusOr<uvwatch::Subscription*> subscription =
         uvwatch::Subscription::Open(
             &loop_, path, options,
-            [this](shmio::Batch& batch) { OnBatch(batch); },
+            [this](const shmio::Batch& batch) { OnBatch(batch); },
             [this](const absl::Status& error) { Finish(error); });
     if (!subscription.ok()) {
       uv_run(&loop_, UV_RUN_NOWAIT);  // a half-made watcher may be closing
@@ -63,8 +63,10 @@ class LoopSide {
   }
 
  private:
-  void OnBatch(shmio::Batch& batch) {
-    for (const shmio::Frame& frame : batch.frames) {
+  void OnBatch(const shmio::Batch& batch) {
+    // A copy of the range (a few words) to walk it and read its status.
+    shmio::FrameRange frames = batch.frames;
+    for (const shmio::Frame& frame : frames) {
       if (done_) return;
       bool finished = false;
       absl::Status status = on_frame_(frame, &finished);
@@ -73,7 +75,7 @@ class LoopSide {
         return;
       }
     }
-    if (!batch.frames.status().ok()) Finish(batch.frames.status());
+    if (!frames.status().ok()) Finish(frames.status());
   }
 
   // Records the first error and closes every handle, so uv_run returns.
