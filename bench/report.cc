@@ -261,8 +261,10 @@ absl::Status Report::WritePlot(const std::string& path, size_t payload_bytes,
     }
   }
   const std::string script = absl::StrFormat(
-      "set terminal pngcairo size 1100,620 font 'sans,10'\n"
+      "set terminal pngcairo size 1100,620 font 'sans,10' noenhanced\n"
       "set output '%s'\n"
+      "fmt(x) = x < 1000 ? sprintf('%%.0f ns', x) : x < 1e6 ? "
+      "sprintf('%%.1f us', x / 1e3) : sprintf('%%.1f ms', x / 1e6)\n"
       "set title \"shmio one-way latency (ping-pong round trip / 2), %d-byte "
       "payload, median of runs\\n%s\"\n"
       "set style data histogram\n"
@@ -270,11 +272,15 @@ absl::Status Report::WritePlot(const std::string& path, size_t payload_bytes,
       "set style fill solid 0.85 border -1\n"
       "set logscale y\n"
       "set yrange [50:*]\n"
-      "set ylabel 'nanoseconds (log scale)'\n"
+      "set ylabel 'one-way latency (log scale)'\n"
+      "set ytics ('100 ns' 100, '1 us' 1000, '10 us' 1e4, '100 us' 1e5, "
+      "'1 ms' 1e6, '10 ms' 1e7, '100 ms' 1e8)\n"
       "set grid ytics mytics\n"
       "set key top left\n"
       "plot '%s' using 2:xtic(1) title 'p50', '' using 3 title 'p99', "
-      "'' using 4 title 'p99.9', '' using 5 title 'max'\n",
+      "'' using 4 title 'p99.9', '' using 5 title 'max', "
+      "'' using ($0 - 0.3):2:(fmt($2)) with labels offset 0,0.8 font ',8' "
+      "notitle\n",
       path, payload_bytes, absl::StrReplaceAll(subtitle, {{"\"", "'"}}),
       data_path);
   FILE* gnuplot = popen("gnuplot", "w");

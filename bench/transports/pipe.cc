@@ -25,7 +25,7 @@ constexpr char kBackward[] = "the reply pipe";
 uint64_t PipeTransport::ThroughputMessages(size_t payload_bytes,
                                            uint64_t budget) const {
   // A syscall per message: about a microsecond each; keep runs < 1 s.
-  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 600000 : 300000);
+  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 300000 : 150000);
 }
 
 uint64_t PipeTransport::LatencyRoundTrips(uint64_t budget) const {

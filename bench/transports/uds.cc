@@ -45,7 +45,7 @@ absl::StatusOr<size_t> ReceiveMessage(int fd, std::vector<uint8_t>& buffer) {
 
 uint64_t UdsTransport::ThroughputMessages(size_t payload_bytes,
                                           uint64_t budget) const {
-  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 600000 : 300000);
+  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 300000 : 150000);
 }
 
 uint64_t UdsTransport::LatencyRoundTrips(uint64_t budget) const {

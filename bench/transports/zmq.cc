@@ -79,7 +79,7 @@ ZmqTransport::ZmqTransport(std::string socket_dir)
 
 uint64_t ZmqTransport::ThroughputMessages(size_t payload_bytes,
                                           uint64_t budget) const {
-  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 1000000 : 400000);
+  return std::min<uint64_t>(budget, payload_bytes <= 256 ? 600000 : 200000);
 }
 
 uint64_t ZmqTransport::LatencyRoundTrips(uint64_t budget) const {
