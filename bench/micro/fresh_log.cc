@@ -23,20 +23,43 @@ absl::StatusOr<std::unique_ptr<FreshShmioLog>> FreshShmioLog::Create(
     uint64_t capacity, bool prefault) {
   std::unique_ptr<FreshShmioLog> log(new FreshShmioLog());
   log->path_ = MicroLogPath("shmio");
+  log->capacity_ = capacity;
+  log->prefault_ = prefault;
+  absl::Status status = log->Open();
+  if (!status.ok()) return status;
+  return log;
+}
+
+absl::Status FreshShmioLog::Open() {
   shmio::Options options;
-  options.path = log->path_;
-  options.capacity = capacity;
+  options.path = path_;
+  options.capacity = capacity_;
   options.writable = true;
-  options.prefault = prefault;
+  options.prefault = prefault_;
   absl::StatusOr<std::unique_ptr<shmio::SharedMemory>> shm =
       shmio::SharedMemory::Open(options);
   if (!shm.ok()) return shm.status();
-  log->shm_ = *std::move(shm);
-  absl::StatusOr<std::unique_ptr<shmio::Pool>> pool =
-      shmio::Pool::Create(log->shm_.get());
+  shm_ = *std::move(shm);
+  absl::StatusOr<std::unique_ptr<shmio::Pool>> pool = shmio::Pool::Create(shm_.get());
   if (!pool.ok()) return pool.status();
-  log->pool_ = *std::move(pool);
-  return log;
+  pool_ = *std::move(pool);
+  return absl::OkStatus();
+}
+
+absl::Status FreshShmioLog::Rewind() {
+  const uint64_t first_frame = shm_->ReadHeader().data_offset;
+  pool_.reset();
+  shm_.reset();
+  // No writer holds the file now; a new one continues at `committed`.
+  const int fd = open(path_.c_str(), O_WRONLY);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path_));
+  const ssize_t written = pwrite(fd, &first_frame, sizeof first_frame, 16);
+  const int error = errno;
+  close(fd);
+  if (written != sizeof first_frame) {
+    return absl::ErrnoToStatus(error, absl::StrCat("pwrite of committed to ", path_));
+  }
+  return Open();
 }
 
 FreshShmioLog::~FreshShmioLog() {

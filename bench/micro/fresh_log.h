@@ -27,13 +27,22 @@ class FreshShmioLog {
       uint64_t capacity, bool prefault);
   ~FreshShmioLog();
 
+  // Starts the log over on the same file: closes the writer, sets
+  // `committed` back to the first frame, and reopens (prefaulted as
+  // before). The pages stay allocated, so this models a writer whose whole
+  // log is resident, without the cost of allocating a new file.
+  absl::Status Rewind();
+
   shmio::Pool& pool() { return *pool_; }
   shmio::SharedMemory& shm() { return *shm_; }
   const std::string& path() const { return path_; }
 
  private:
   FreshShmioLog() = default;
+  absl::Status Open();
   std::string path_;
+  uint64_t capacity_ = 0;
+  bool prefault_ = false;
   std::unique_ptr<shmio::SharedMemory> shm_;
   std::unique_ptr<shmio::Pool> pool_;
 };
@@ -45,6 +54,9 @@ class FreshReferenceLog {
   static absl::StatusOr<std::unique_ptr<FreshReferenceLog>> Create(
       uint64_t capacity, bool prefault);
   ~FreshReferenceLog();
+
+  // Starts over at the first frame; the mapping stays.
+  void Rewind() { writer_.position = kRefDataOffset; }
 
   RefWriter& writer() { return writer_; }
   const uint8_t* data() const { return writer_.base; }
