@@ -130,7 +130,7 @@ TEST_F(DoorbellTest, ACommitWithNothingNewDoesNotRing) {
 
 TEST_F(DoorbellTest, AWriterInAnotherProcessRingsTheReadersDoorbell) {
   // Hand the file to a child writer: release this process's writer first.
-  writer_ = shmio_test::Writer{};
+  writer_.Close();
   absl::StatusOr<std::unique_ptr<Doorbell>> bell = Doorbell::Open(path_);
   ASSERT_TRUE(bell.ok()) << bell.status();
   ModifyWatch watch(path_);

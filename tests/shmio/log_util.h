@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -15,9 +16,26 @@
 
 namespace shmio_test {
 
-// A writable log and its one writer. `pool` is declared last so that it is
-// destroyed before the SharedMemory it writes through.
+// A writable log and its one writer. The Pool writes through the
+// SharedMemory, so it must always go first: Close(), the destructor and
+// move assignment release the Pool before the SharedMemory.
 struct Writer {
+  Writer() = default;
+  Writer(Writer&&) = default;
+  Writer& operator=(Writer&& other) {
+    Close();
+    shm = std::move(other.shm);
+    pool = std::move(other.pool);
+    return *this;
+  }
+  ~Writer() { Close(); }
+
+  // Releases the writer (and its lock), then the mapping.
+  void Close() {
+    pool.reset();
+    shm.reset();
+  }
+
   std::unique_ptr<shmio::SharedMemory> shm;
   std::unique_ptr<shmio::Pool> pool;
 };
