@@ -242,24 +242,25 @@ absl::Status PollUntilError(CheckingReader& reader) {
   return absl::OkStatus();
 }
 
-// A Node log with 10 committed frames, read to the end by `reader`.
+// A Node log with 10 committed frames and a reader over it.
 struct ReadLog {
-  ReadLog() : writer(path), reader((writer.Initialise(), Fill(), path)) {}
-  void Fill() {
+  ReadLog() {
+    writer.Initialise();
     for (uint64_t seq = 0; seq < 10; ++seq) writer.Append(NumberedPayload(seq));
     writer.StoreCommitted(writer.position());
+    reader = std::make_unique<CheckingReader>(path);
   }
   std::string path = shmio_test::TempPath("persistent");
-  NodeWriterSim writer;
-  CheckingReader reader;
+  NodeWriterSim writer{path};
+  std::unique_ptr<CheckingReader> reader;
 };
 
 TEST(TornCommittedTest, PersistentValueInsideAFrameIsDataLossNamingIt) {
   ReadLog log;
-  ASSERT_EQ(*log.reader.Poll(), 10u);
+  ASSERT_EQ(*log.reader->Poll(), 10u);
   const uint64_t bad = log.writer.position() - 5;  // inside the last frame
   log.writer.StoreCommitted(bad);
-  absl::Status status = PollUntilError(log.reader);
+  absl::Status status = PollUntilError(*log.reader);
   EXPECT_TRUE(absl::IsDataLoss(status)) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(bad)));
   EXPECT_THAT(std::string(status.message()), HasSubstr(log.path));
@@ -267,20 +268,20 @@ TEST(TornCommittedTest, PersistentValueInsideAFrameIsDataLossNamingIt) {
 
 TEST(TornCommittedTest, PersistentValueBeyondTheFileIsDataLossNamingIt) {
   ReadLog log;
-  ASSERT_EQ(*log.reader.Poll(), 10u);
+  ASSERT_EQ(*log.reader->Poll(), 10u);
   const uint64_t bad = (uint64_t{1} << 40) + 24;
   log.writer.StoreCommitted(bad);
-  absl::Status status = PollUntilError(log.reader);
+  absl::Status status = PollUntilError(*log.reader);
   EXPECT_TRUE(absl::IsDataLoss(status)) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(bad)));
 }
 
 TEST(TornCommittedTest, PersistentValueGoingBackwardsIsDataLossNamingIt) {
   ReadLog log;
-  ASSERT_EQ(*log.reader.Poll(), 10u);
+  ASSERT_EQ(*log.reader->Poll(), 10u);
   const uint64_t bad = 24;  // a log re-created, or damage
   log.writer.StoreCommitted(bad);
-  absl::Status status = PollUntilError(log.reader);
+  absl::Status status = PollUntilError(*log.reader);
   EXPECT_TRUE(absl::IsDataLoss(status)) << status;
   EXPECT_THAT(std::string(status.message()),
               HasSubstr(absl::StrCat(log.writer.position())))
