@@ -76,11 +76,13 @@ absl::StatusOr<std::unique_ptr<FreshReferenceLog>> FreshReferenceLog::Create(
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("open ", log->path_));
   }
-  if (ftruncate(fd, static_cast<off_t>(capacity)) != 0) {
-    const int error = errno;
+  // Reserved like shmio reserves a new log (posix_fallocate), so both pay
+  // the same kind of page fault when not prefaulted.
+  const int reserve = posix_fallocate(fd, 0, static_cast<off_t>(capacity));
+  if (reserve != 0) {
     close(fd);
     return absl::ErrnoToStatus(
-        error, absl::StrFormat("ftruncate %s to %d bytes", log->path_, capacity));
+        reserve, absl::StrFormat("posix_fallocate %s to %d bytes", log->path_, capacity));
   }
   void* p = mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
                  MAP_SHARED | (prefault ? MAP_POPULATE : 0), fd, 0);
@@ -91,6 +93,9 @@ absl::StatusOr<std::unique_ptr<FreshReferenceLog>> FreshReferenceLog::Create(
         error, absl::StrFormat("mmap %d bytes of %s", capacity, log->path_));
   }
   uint8_t* base = static_cast<uint8_t*>(p);
+  // As shmio does: MAP_POPULATE maps shared pages read-only, so fault them
+  // writable too (Linux 5.14+; ignored where unsupported).
+  if (prefault) (void)madvise(base, capacity, MADV_POPULATE_WRITE);
   const uint64_t header[3] = {24, kRefDataOffset, kRefDataOffset};
   std::memcpy(base, header, sizeof header);
   log->writer_ = RefWriter{base, capacity, kRefDataOffset};

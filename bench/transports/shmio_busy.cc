@@ -23,13 +23,33 @@ absl::Status AppendMessage(shmio::Pool& pool, const MessageMaker& maker,
   return absl::OkStatus();
 }
 
+// Spins until `committed` moves past the consumer's cursor, loading only
+// the header word (SharedMemory::LoadCommitted), so each empty poll costs a
+// load instead of a Consumer::Next() call.
+absl::Status SpinOnCommitted(const shmio::Consumer& consumer, SpinGuard& guard) {
+  const shmio::SharedMemory& shm = consumer.shared_memory();
+  while (shm.LoadCommitted() == consumer.cursor()) {
+    if (guard.Expired()) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "%s: committed stayed at %d (peer failed or timed out)", shm.path(),
+          consumer.cursor()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Spins on `consumer` until one frame arrives; checks it is message
-// `sequence`.
+// `sequence`. With `spin_on_committed`, waits with SpinOnCommitted() first.
 absl::Status AwaitMessage(shmio::Consumer& consumer, size_t payload_bytes,
-                          uint64_t sequence, SpinGuard& guard) {
+                          uint64_t sequence, SpinGuard& guard,
+                          bool spin_on_committed) {
   shmio::BatchLimits one_frame;
   one_frame.max_frames = 1;
   while (true) {
+    if (spin_on_committed) {
+      absl::Status moved = SpinOnCommitted(consumer, guard);
+      if (!moved.ok()) return moved;
+    }
     absl::StatusOr<shmio::Batch> batch = consumer.Next(one_frame);
     if (!batch.ok()) return batch.status();
     if (!batch->empty()) {
@@ -51,8 +71,10 @@ absl::Status AwaitMessage(shmio::Consumer& consumer, size_t payload_bytes,
 ShmioBusyTransport::ShmioBusyTransport(std::string dir,
                                        uint64_t max_log_bytes,
                                        uint64_t commit_every,
-                                       uint64_t skip_message)
-    : dir_(std::move(dir)),
+                                       uint64_t skip_message,
+                                       bool spin_on_committed)
+    : spin_on_committed_(spin_on_committed),
+      dir_(std::move(dir)),
       max_log_bytes_(max_log_bytes),
       commit_every_(std::max<uint64_t>(1, commit_every)),
       skip_message_(skip_message) {}
@@ -108,6 +130,10 @@ absl::Status ShmioBusyTransport::ThroughputReader(const ThroughputSpec& spec,
   SignalChildReady(control);
   uint64_t verified = 0;
   while (verified < spec.messages) {
+    if (spin_on_committed_) {
+      absl::Status moved = SpinOnCommitted(consumer, guard);
+      if (!moved.ok()) return moved;
+    }
     absl::StatusOr<shmio::Batch> batch = consumer.Next();
     if (!batch.ok()) return batch.status();
     if (batch->empty()) {
@@ -159,7 +185,8 @@ absl::Status ShmioBusyTransport::LatencyInitiator(
     const int64_t start = NowNs();
     status = AppendMessage(*ping->pool, maker, i);
     if (status.ok()) status = ping->pool->Commit();
-    if (status.ok()) status = AwaitMessage(replies, spec.payload_bytes, i, guard);
+    if (status.ok()) status = AwaitMessage(replies, spec.payload_bytes, i, guard,
+                                              spin_on_committed_);
     if (!status.ok()) return status;
     const int64_t end = NowNs();
     if (i >= spec.warmup_round_trips) one_way_ns->push_back((end - start) / 2);
@@ -180,7 +207,8 @@ absl::Status ShmioBusyTransport::LatencyEchoer(const LatencySpec& spec,
   SignalChildReady(control);
   const uint64_t total = spec.warmup_round_trips + spec.round_trips;
   for (uint64_t i = 0; i < total; ++i) {
-    absl::Status status = AwaitMessage(requests, spec.payload_bytes, i, guard);
+    absl::Status status = AwaitMessage(requests, spec.payload_bytes, i, guard,
+                                       spin_on_committed_);
     if (status.ok()) status = AppendMessage(*pong->pool, maker, i);
     if (status.ok()) status = pong->pool->Commit();
     if (!status.ok()) return status;

@@ -14,11 +14,15 @@ class ShmioBusyTransport : public Transport {
  public:
   // Logs go in `dir` (normally /dev/shm); a throughput log holds at most
   // `max_log_bytes`; the writer commits every `commit_every` messages.
+  // `spin_on_committed`: readers wait by loading `committed`
+  // (SharedMemory::LoadCommitted) until it moves, and only then call
+  // Consumer::Next(); shows what Next()'s per-call cost adds to a wake-up.
   // `skip_message` (tests only): the throughput writer leaves that message
   // out, to show the reader reports the loss.
   ShmioBusyTransport(std::string dir, uint64_t max_log_bytes,
                      uint64_t commit_every,
-                     uint64_t skip_message = ~uint64_t{0});
+                     uint64_t skip_message = ~uint64_t{0},
+                     bool spin_on_committed = false);
 
   std::string name() const override { return "shmio"; }
   uint64_t ThroughputMessages(size_t payload_bytes,
@@ -40,6 +44,7 @@ class ShmioBusyTransport : public Transport {
   void Cleanup() override;
 
  private:
+  bool spin_on_committed_;
   std::string dir_;
   uint64_t max_log_bytes_;
   uint64_t commit_every_;
