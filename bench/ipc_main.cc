@@ -154,33 +154,15 @@ int Main() {
   std::printf("# shmio ipc benchmark: %s\n", machine.c_str());
   std::fflush(stdout);
 
+  runner.messages = messages;
+  runner.round_trips = round_trips;
   Report report(transport_options.timer_interval_ms);
-  for (const auto& transport : transports) {
-    if (!transport->has_throughput() || !Selected(only, transport->name())) continue;
-    for (size_t payload : *throughput_payloads) {
-      absl::StatusOr<ThroughputResult> result =
-          MeasureThroughput(*transport, payload, messages, runner);
-      if (result.ok()) {
-        report.Add(*std::move(result));
-      } else {
-        report.Add(FailedMeasure{transport->name(), "throughput", payload,
-                                 std::string(result.status().ToString())});
-      }
-    }
+  std::vector<std::unique_ptr<Transport>> selected;
+  for (auto& transport : transports) {
+    if (Selected(only, transport->name())) selected.push_back(std::move(transport));
   }
-  for (const auto& transport : transports) {
-    if (!transport->has_latency() || !Selected(only, transport->name())) continue;
-    for (size_t payload : *latency_payloads) {
-      absl::StatusOr<LatencyResult> result =
-          MeasureLatency(*transport, payload, round_trips, runner);
-      if (result.ok()) {
-        report.Add(*std::move(result));
-      } else {
-        report.Add(FailedMeasure{transport->name(), "latency", payload,
-                                 std::string(result.status().ToString())});
-      }
-    }
-  }
+  RunAllMeasures(selected, *throughput_payloads, *latency_payloads, runner,
+                 &report);
 
   std::fputs(report.Text().c_str(), stdout);
   std::fflush(stdout);
