@@ -68,6 +68,7 @@ constexpr Twin kTwins[] = {
     {"BM_ForwardShmio", "BM_ForwardRef", "BM_Forward"},
     {"BM_ReverseShmio", "BM_ReverseRef", "BM_Reverse"},
     {"BM_PollNothingNewShmio", "BM_PollNothingNewRef", "BM_PollNothingNew"},
+    {"BM_OneFrameRoundShmio", "BM_OneFrameRoundRef", "BM_OneFrameRound"},
 };
 
 void PrintRatios(const std::map<std::string, double>& rates) {
