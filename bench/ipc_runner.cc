@@ -28,9 +28,14 @@ absl::StatusOr<double> RunThroughputOnce(Transport& transport,
         [&] { return transport.ThroughputReader(spec, c); });
   }
   transport.Cleanup();
-  if (!status.ok()) return status;
   // Relaxed: the child has exited (waitpid), which orders its stores.
   const uint64_t verified = c->verified.load(std::memory_order_relaxed);
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrFormat("%s (the reader had verified %d of %d "
+                                        "messages)",
+                                        status.message(), verified, spec.messages));
+  }
   if (verified != spec.messages) {
     return absl::DataLossError(absl::StrFormat(
         "lossy run: the reader verified %d of %d messages", verified,
