@@ -2,7 +2,7 @@
 // would pick instead (pipe, Unix socket, ZeroMQ) and the hardware floor (a
 // cache-line ping-pong), all in one run on one machine.
 //
-//   ./bazelw run -c opt //bench:ipc -- --plot=$PWD/docs/bench-latency.png
+//   ./bazelw run -c opt //bench:ipc -- --plot=docs/bench-latency.png
 //
 // Prints one line per (transport, measure, payload), then ratios of shmio to
 // each other transport, then the targets of issue 4 with PASS/MISS. Exits 1
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -97,6 +99,14 @@ std::string CpuModel() {
   return "unknown";
 }
 
+// `bazel run` starts programs in their runfiles tree; a relative output
+// path means the directory the user ran it from (BUILD_WORKING_DIRECTORY).
+std::string ResolveOutputPath(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || cwd == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
 bool Selected(const std::vector<std::string>& only, const std::string& name) {
   if (only.empty()) return true;
   for (const std::string& s : only) {
@@ -167,7 +177,7 @@ int Main() {
   std::fputs(report.Text().c_str(), stdout);
   std::fflush(stdout);
   int exit_code = report.has_failures() ? 1 : 0;
-  const std::string csv = absl::GetFlag(FLAGS_csv);
+  const std::string csv = ResolveOutputPath(absl::GetFlag(FLAGS_csv));
   if (!csv.empty()) {
     absl::Status status = report.WriteCsv(csv);
     if (!status.ok()) {
@@ -175,7 +185,7 @@ int Main() {
       exit_code = 1;
     }
   }
-  const std::string plot = absl::GetFlag(FLAGS_plot);
+  const std::string plot = ResolveOutputPath(absl::GetFlag(FLAGS_plot));
   if (!plot.empty() && !latency_payloads->empty()) {
     absl::Status status =
         report.WritePlot(plot, latency_payloads->front(), machine);
