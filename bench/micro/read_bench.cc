@@ -32,9 +32,11 @@ struct FilledLog {
 };
 
 // A prefaulted log full of `n`-byte frames, made once per size and kept for
-// the process's life (removed at exit by ~FreshShmioLog).
+// the process's life. The map is destroyed at exit (not leaked on purpose),
+// so ~FreshShmioLog removes the files from /dev/shm.
 const FilledLog* GetFilledLog(size_t n, std::string* error) {
-  static auto* logs = new std::map<size_t, FilledLog>();
+  static std::map<size_t, FilledLog> filled_logs;
+  std::map<size_t, FilledLog>* logs = &filled_logs;
   auto it = logs->find(n);
   if (it != logs->end()) return &it->second;
   absl::StatusOr<std::unique_ptr<FreshShmioLog>> log =
