@@ -49,6 +49,18 @@ absl::Status Consumer::LoadHeaderIfNeeded() {
       format::kHeaderSize, shm_->capacity()));
 }
 
+bool Consumer::IsGenuine(uint64_t candidate) const {
+  if (candidate < validated_ || candidate > shm_->capacity()) return false;
+  // The new frames must end exactly at the candidate. One pass over their
+  // sizes; bytes at or past the candidate are never touched.
+  const uint8_t* base = shm_->data();
+  Frame frame;
+  for (uint64_t position = validated_; position < candidate; position = frame.end()) {
+    if (!TryReadFrameAt(base, position, candidate, /*debug=*/false, &frame)) return false;
+  }
+  return true;
+}
+
 std::string Consumer::Validate(uint64_t candidate) const {
   const std::string& path = shm_->path();
   if (candidate < data_offset_) {
@@ -81,15 +93,15 @@ std::string Consumer::Validate(uint64_t candidate) const {
   return "";
 }
 
-absl::StatusOr<uint64_t> Consumer::Committed() {
+absl::StatusOr<uint64_t> Consumer::CommittedSlow() {
   absl::Status header = LoadHeaderIfNeeded();
   if (!header.ok()) return header;
   if (data_offset_ == 0) return uint64_t{0};  // empty: no writer yet
 
   uint64_t candidate = shm_->LoadCommitted();
   if (candidate == validated_) return validated_;
+  if (IsGenuine(candidate)) return validated_ = candidate;
   std::string problem = Validate(candidate);
-  if (problem.empty()) return validated_ = candidate;
 
   // Torn (a Node writer mid-store) or damaged: re-read until the value
   // validates or the same bad value has persisted for kDamageConfirmMs.
@@ -102,8 +114,8 @@ absl::StatusOr<uint64_t> Consumer::Committed() {
     int64_t now = NowNs();
     if (candidate == validated_) return validated_;
     if (candidate != bad) {
+      if (IsGenuine(candidate)) return validated_ = candidate;
       problem = Validate(candidate);
-      if (problem.empty()) return validated_ = candidate;
       bad = candidate;
       bad_since = now;
     } else if (now - bad_since >= kConfirmNs) {

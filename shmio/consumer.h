@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "shmio/iterator.h"
@@ -71,7 +72,13 @@ class Consumer {
   // nothing moved; a walk over the new frames' sizes when it did. Only when
   // a bad value is seen does the call re-read it, for up to kDamageConfirmMs
   // (to confirm damage) and never more than 10 x kDamageConfirmMs in all.
-  absl::StatusOr<uint64_t> Committed();
+  absl::StatusOr<uint64_t> Committed() {
+    // Fast path, inline: nothing moved since the last validated value.
+    if (ABSL_PREDICT_TRUE(data_offset_ != 0) && shm_->LoadCommitted() == validated_) {
+      return validated_;
+    }
+    return CommittedSlow();
+  }
 
   // The next run of frames after the cursor, up to the committed value and
   // `limits`, and moves the cursor past it. An empty batch means nothing new.
@@ -100,9 +107,12 @@ class Consumer {
   const SharedMemory& shared_memory() const { return *shm_; }
 
  private:
-  // Checks `candidate` against the file and the frames since validated_:
-  // returns "" for a genuine committed value, else what is wrong with it.
+  // True when `candidate` is a genuine committed value: within the file, not
+  // behind validated_, and the frames since validated_ end exactly on it.
+  bool IsGenuine(uint64_t candidate) const;
+  // What is wrong with a candidate that is not genuine ("" if nothing).
   std::string Validate(uint64_t candidate) const;
+  absl::StatusOr<uint64_t> CommittedSlow();
   // Learns dataOffset once a writer has initialised the header.
   absl::Status LoadHeaderIfNeeded();
   // OK when `target` is a frame boundary in [dataOffset, committed].

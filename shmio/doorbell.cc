@@ -1,7 +1,9 @@
 #include "shmio/doorbell.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +19,28 @@ namespace {
 constexpr size_t kDoorbellPageBytes = 4096;
 static_assert(format::kDoorbellRingsOffset + 8 <= kDoorbellPageBytes);
 
+// membarrier(2) has no glibc wrapper. Linux-only: a port replaces these
+// two functions (and keeps the writer's seq_cst fence).
+long Membarrier(int command) { return syscall(SYS_membarrier, command, 0, 0); }
+
+// True when this kernel lets us use the expedited global membarrier.
+bool MembarrierSupported() {
+  static const bool supported = [] {
+    long commands = Membarrier(MEMBARRIER_CMD_QUERY);
+    return commands > 0 && (commands & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+           (commands & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+  }();
+  return supported;
+}
+
 }  // namespace
+
+bool RegisterWriterForDoorbell() {
+  static const bool registered =
+      MembarrierSupported() &&
+      Membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+  return registered;
+}
 
 absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::Open(const std::string& path) {
   return OpenAs(path, path);
@@ -87,8 +110,12 @@ uint64_t Doorbell::ArmAndLoadCommitted() {
   // `committed`; the writer's fence pairs with it (see the protocol).
   format::AtomicWord(page_, format::kDoorbellArmedOffset)
       .store(1, std::memory_order_relaxed);
-  // seq_cst fence: store `armed`, then load `committed` (store-load order).
+  // seq_cst fence: store `armed`, then load `committed` (store-load order)
+  // on this CPU, for writers that kept their own fence.
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  // A full barrier on every CPU running a registered writer, standing in
+  // for the fence those writers left out of Commit() (see the protocol).
+  if (MembarrierSupported()) (void)Membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
   // Acquire: frames below the value are visible once we read it.
   return format::AtomicWord(page_, format::kCommittedOffset)
       .load(std::memory_order_acquire);

@@ -63,9 +63,12 @@ absl::Status FrameDamageBefore(const uint8_t* base, uint64_t end, uint64_t floor
 
 namespace {
 
-// A range outside the file is empty, with an error that says why.
-absl::Status CheckRange(const SharedMemory& shm, uint64_t from, uint64_t to) {
-  if (from <= to && to <= shm.capacity()) return absl::OkStatus();
+bool RangeFits(const SharedMemory& shm, uint64_t from, uint64_t to) {
+  return from <= to && to <= shm.capacity();
+}
+
+// Why a range outside the file is empty.
+absl::Status RangeError(const SharedMemory& shm, uint64_t from, uint64_t to) {
   return absl::OutOfRangeError(absl::StrFormat(
       "%s: range [%d, %d) is not within the file's %d bytes", shm.path(), from,
       to, shm.capacity()));
@@ -78,9 +81,11 @@ FrameRange::FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to)
 
 FrameRange::FrameRange(const SharedMemory& shm, uint64_t from, uint64_t to,
                        bool debug)
-    : shm_(&shm), base_(shm.data()), from_(from), to_(to), debug_(debug),
-      status_(CheckRange(shm, from, to)) {
-  if (!status_.ok()) from_ = to_ = 0;
+    : shm_(&shm), base_(shm.data()), from_(from), to_(to), debug_(debug) {
+  if (ABSL_PREDICT_FALSE(!RangeFits(shm, from, to))) {
+    status_ = RangeError(shm, from, to);
+    from_ = to_ = 0;
+  }
 }
 
 void FrameRange::Fail(uint64_t offset) const {
@@ -93,9 +98,11 @@ ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
 
 ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
                                      uint64_t to, bool debug)
-    : shm_(&shm), base_(shm.data()), from_(from), to_(to), debug_(debug),
-      status_(CheckRange(shm, from, to)) {
-  if (!status_.ok()) from_ = to_ = 0;
+    : shm_(&shm), base_(shm.data()), from_(from), to_(to), debug_(debug) {
+  if (ABSL_PREDICT_FALSE(!RangeFits(shm, from, to))) {
+    status_ = RangeError(shm, from, to);
+    from_ = to_ = 0;
+  }
 }
 
 void ReverseFrameRange::Fail(uint64_t end) const {

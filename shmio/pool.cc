@@ -75,6 +75,7 @@ Pool::Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
       position_(committed),
       last_frame_start_(0),
       has_doorbell_(has_doorbell),
+      fence_free_commit_(has_doorbell && RegisterWriterForDoorbell()),
       debug_(shm->debug_checks()) {
   fast_path_ = active_ && !debug_;
   // Start with an empty fast-path window; the first slice computes it.

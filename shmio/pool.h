@@ -73,16 +73,20 @@ class Pool {
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
     // Fast path, inline: the frame starts in the current segment and ends
     // within that segment's limit (which is also within the mapping).
+    // Members are read into locals and updated before the frame's bytes are
+    // written: byte stores may alias *this, and would otherwise force the
+    // compiler to reload them on every append.
     uint64_t total = uint64_t{n} + format::kFrameOverhead;
+    uint64_t position = position_;
     if (ABSL_PREDICT_TRUE(fast_path_ && n <= format::kMaxPayload &&
-                          position_ < segment_end_ &&
-                          total <= frame_limit_ - position_)) {
-      uint8_t* frame = base_ + position_;
+                          position < segment_end_ &&
+                          total <= frame_limit_ - position)) {
+      uint8_t* frame = base_ + position;
+      last_frame_start_ = position;
+      position_ = position + total;
       format::EncodeU16(frame, static_cast<uint16_t>(total));
       format::EncodeU16(frame + total - format::kFrameSizeBytes,
                         static_cast<uint16_t>(total));
-      last_frame_start_ = position_;
-      position_ += total;
       return absl::Span<uint8_t>(frame + format::kFrameSizeBytes, n);
     }
     return SliceSizeSlow(n);
@@ -159,7 +163,8 @@ class Pool {
     format::AtomicWord(base_, format::kCommittedOffset)
         .store(position_, std::memory_order_release);
     committed_ = position_;
-    if (has_doorbell_ && RingDoorbellIfArmed(base_, shm_->fd(), doorbell_rings_ + 1)) {
+    if (has_doorbell_ && RingDoorbellIfArmed(base_, shm_->fd(), doorbell_rings_ + 1,
+                                             fence_free_commit_)) {
       ++doorbell_rings_;
     }
   }
@@ -181,6 +186,7 @@ class Pool {
   uint64_t segment_end_ = 0;
   uint64_t frame_limit_ = 0;
   bool has_doorbell_;
+  bool fence_free_commit_;  // RegisterWriterForDoorbell() succeeded
   bool debug_;
   bool active_ = true;
   bool fast_path_ = false;  // active_ && !debug_

@@ -465,13 +465,6 @@ HeaderSnapshot SharedMemory::ReadHeader() const {
   return h;
 }
 
-uint64_t SharedMemory::LoadCommitted() const {
-  // Acquire: pairs with the writer's release store in Pool::Commit(), so
-  // every frame byte below the value is visible to this thread.
-  return format::AtomicWord(base_, format::kCommittedOffset)
-      .load(std::memory_order_acquire);
-}
-
 std::vector<absl::Span<const uint8_t>> SharedMemory::GetBuffers() const {
   std::vector<absl::Span<const uint8_t>> buffers;
   if (!geometry_) {

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "shmio/format.h"
 
 namespace shmio {
 
@@ -122,7 +123,12 @@ class SharedMemory {
   HeaderSnapshot ReadHeader() const;
 
   // Loads `committed` with acquire ordering.
-  uint64_t LoadCommitted() const;
+  uint64_t LoadCommitted() const {
+    // Acquire: pairs with the writer's release store in Pool::Commit(), so
+    // every frame byte below the value is visible to this thread.
+    return format::AtomicWord(base_, format::kCommittedOffset)
+        .load(std::memory_order_acquire);
+  }
 
   // Views of the segments, like the original's getBuffers(): segment k
   // covers [k*size, min((k+1)*size + overlap, capacity)); a capacity-only
