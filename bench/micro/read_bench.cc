@@ -74,14 +74,17 @@ void SetRates(benchmark::State& state, int64_t frames, size_t n) {
   state.SetBytesProcessed(state.iterations() * frames * static_cast<int64_t>(n));
 }
 
-void BM_ForwardShmio(benchmark::State& state) {
+// A walk over the whole filled log through a shmio range type
+// (FrameRange forwards, ReverseFrameRange backwards).
+template <typename Range>
+void WalkShmio(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   std::string error;
   const FilledLog* log = GetFilledLog(n, &error);
   if (log == nullptr) return state.SkipWithError(error.c_str());
   for (auto _ : state) {
     uint64_t sum = 0;
-    shmio::FrameRange frames(log->log->shm(), log->from, log->to);
+    Range frames(log->log->shm(), log->from, log->to);
     for (const shmio::Frame& frame : frames) {
       sum += frame.payload.size() + frame.payload[0];
     }
@@ -89,6 +92,10 @@ void BM_ForwardShmio(benchmark::State& state) {
     if (!frames.status().ok()) return state.SkipWithError("damaged frame");
   }
   SetRates(state, log->frames, n);
+}
+
+void BM_ForwardShmio(benchmark::State& state) {
+  WalkShmio<shmio::FrameRange>(state);
 }
 
 void BM_ForwardRef(benchmark::State& state) {
@@ -109,20 +116,7 @@ void BM_ForwardRef(benchmark::State& state) {
 }
 
 void BM_ReverseShmio(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
-  std::string error;
-  const FilledLog* log = GetFilledLog(n, &error);
-  if (log == nullptr) return state.SkipWithError(error.c_str());
-  for (auto _ : state) {
-    uint64_t sum = 0;
-    shmio::ReverseFrameRange frames(log->log->shm(), log->from, log->to);
-    for (const shmio::Frame& frame : frames) {
-      sum += frame.payload.size() + frame.payload[0];
-    }
-    benchmark::DoNotOptimize(sum);
-    if (!frames.status().ok()) return state.SkipWithError("damaged frame");
-  }
-  SetRates(state, log->frames, n);
+  WalkShmio<shmio::ReverseFrameRange>(state);
 }
 
 void BM_ReverseRef(benchmark::State& state) {
