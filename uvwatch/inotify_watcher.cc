@@ -58,10 +58,11 @@ void InotifyWatcher::Stop() {
 
 bool InotifyWatcher::PrepareToSleep(uint64_t cursor) {
   // The reader's half of the doorbell handshake (shmio/doorbell.h):
-  // ArmAndLoadCommitted() stores armed = 1, issues a seq_cst fence, then
-  // loads `committed`. The writer's Commit() stores `committed` (release),
-  // issues a seq_cst fence, then loads `armed`. The two fences are totally
-  // ordered, so at least one side sees the other's store:
+  // ArmAndLoadCommitted() stores armed = 1, then runs a full barrier here and
+  // (membarrier) on every CPU running a writer, then loads `committed`. The
+  // writer's Commit() stores `committed` (release), then loads `armed`, with
+  // that barrier standing between the two wherever the writer runs. So at
+  // least one side sees the other's store:
   //   - if this load misses the writer's new `committed`, the writer's
   //     later load sees armed == 1 and rings: IN_MODIFY wakes us;
   //   - if the writer's load missed armed == 1, this load sees the new
