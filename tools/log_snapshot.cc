@@ -1,16 +1,11 @@
 #include "tools/log_snapshot.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "shmio/format.h"
 #include "tools/sigbus_guard.h"
 
 namespace shmio::cli {
@@ -19,44 +14,6 @@ namespace {
 // How long a re-read waits; short against kDamageConfirmMs so a torn value
 // is retried many times before the Consumer calls it damage.
 constexpr absl::Duration kRereadPause = absl::Milliseconds(1);
-
-absl::Status CheckIsLogSized(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) {
-    int error = errno;
-    return absl::ErrnoToStatus(error, absl::StrCat("cannot open ", path));
-  }
-  if (!S_ISREG(info.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " is not a regular file, so not a shmio log"));
-  }
-  if (static_cast<uint64_t>(info.st_size) < format::kHeaderSize) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s is %d bytes, shorter than the %d-byte header: not a shmio log",
-        path, info.st_size, format::kHeaderSize));
-  }
-  return absl::OkStatus();
-}
-
-// Opens read-only. A live Node.js writer may show a torn header word for an
-// instant, so a DataLoss from Open() is retried briefly before it counts.
-absl::StatusOr<std::unique_ptr<SharedMemory>> OpenReadOnly(
-    const std::string& path, bool debug) {
-  Options options;
-  options.path = path;
-  options.writable = false;
-  options.debug_checks = debug;
-  absl::Time give_up =
-      absl::Now() + absl::Milliseconds(2 * Consumer::kDamageConfirmMs);
-  while (true) {
-    absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
-        SharedMemory::Open(options);
-    if (shm.ok() || !absl::IsDataLoss(shm.status()) || absl::Now() > give_up) {
-      return shm;
-    }
-    absl::SleepFor(kRereadPause);
-  }
-}
 
 // Settles the committed value through the Consumer (see the header).
 absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
@@ -94,9 +51,13 @@ absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
 absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
                                             bool debug) {
   GuardAgainstShrinkingFile(path);
-  absl::Status sized = CheckIsLogSized(path);
-  if (!sized.ok()) return sized;
-  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = OpenReadOnly(path, debug);
+  // Open() refuses what is not a log (a directory, a file shorter than the
+  // header, a damaged header) and already re-reads a torn committed value
+  // for Consumer::kDamageConfirmMs before it calls it damage.
+  Options options;
+  options.path = path;
+  options.debug_checks = debug;
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
   if (!shm.ok()) return shm.status();
 
   LogSnapshot snapshot;
