@@ -83,14 +83,10 @@ absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
         map_errno, absl::StrFormat("cannot map the doorbell page of %s", path));
   }
   auto* page = static_cast<uint8_t*>(mapped);
-  // Acquire: the extension is written before committed's first release.
-  uint64_t committed = format::AtomicWord(page, format::kCommittedOffset)
-                           .load(std::memory_order_acquire);
-  bool extension =
-      committed != 0 &&
-      format::DecodeU64(page + format::kDataOffsetOffset) >= format::kExtendedDataOffset &&
-      format::DecodeU64(page + format::kMagicOffset) == format::kMagic;
-  if (!extension) {
+  if (!format::HasExtension(page, kDoorbellPageBytes)) {
+    // Acquire: as in HasExtension, to say which case this is.
+    uint64_t committed = format::AtomicWord(page, format::kCommittedOffset)
+                             .load(std::memory_order_acquire);
     munmap(page, kDoorbellPageBytes);
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s has no doorbell: it %s; poll it with a timer instead", path,

@@ -150,6 +150,18 @@ inline std::atomic_ref<uint64_t> AtomicWord(const uint8_t* base,
       *reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(base) + offset));
 }
 
+// True when the mapping at `base` (`file_size` bytes) holds an initialised
+// header with shmio C++'s extension: dataOffset past the extension block and
+// the magic in place. False for a fresh file and for the Node.js layout.
+inline bool HasExtension(const uint8_t* base, uint64_t file_size) {
+  // Acquire: the extension is written before committed's first release
+  // store, so it is complete once committed is nonzero.
+  uint64_t committed = AtomicWord(base, kCommittedOffset).load(std::memory_order_acquire);
+  return committed != 0 && file_size >= kExtendedDataOffset &&
+         DecodeU64(base + kDataOffsetOffset) >= kExtendedDataOffset &&
+         DecodeU64(base + kMagicOffset) == kMagic;
+}
+
 // True when `frame_start` .. `frame_end` obeys the original's segment rule
 // for a geometry {segment_size, segment_count, overlap}; see the file comment.
 inline bool FitsSegmentRule(uint64_t frame_start, uint64_t frame_end,

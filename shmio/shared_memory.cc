@@ -217,15 +217,6 @@ std::optional<Geometry> GeometryFromExtension(const uint8_t* base) {
   return Geometry{size, num, DecodeU64(base + format::kOverlapOffset)};
 }
 
-bool HasExtension(const uint8_t* base, uint64_t file_size) {
-  // Acquire: the extension is written before committed's first release.
-  uint64_t committed =
-      format::AtomicWord(base, format::kCommittedOffset).load(std::memory_order_acquire);
-  if (committed == 0 || file_size < format::kExtendedDataOffset) return false;
-  return DecodeU64(base + format::kDataOffsetOffset) >= format::kExtendedDataOffset &&
-         DecodeU64(base + format::kMagicOffset) == format::kMagic;
-}
-
 // The extension's geometry and capacity must describe the file as it is: a
 // damaged extension must not drive GetBuffers() or the segment rule, and a
 // file truncated or extended since creation is not the log it was.
@@ -399,7 +390,7 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
 
   absl::Status header = ValidateHeader(base, file_size, path);
   if (!header.ok()) return unmap_on_error(header);
-  bool extension = HasExtension(base, file_size);
+  bool extension = format::HasExtension(base, file_size);
   if (extension) {
     absl::Status valid_extension = ValidateExtension(base, file_size, path);
     if (!valid_extension.ok()) return unmap_on_error(valid_extension);
@@ -453,7 +444,7 @@ HeaderSnapshot SharedMemory::ReadHeader() const {
   if (h.committed == 0) return h;  // fresh or being initialised: empty
   h.header_size = DecodeU64(base_ + format::kHeaderSizeOffset);
   h.data_offset = DecodeU64(base_ + format::kDataOffsetOffset);
-  if (HasExtension(base_, capacity_)) {
+  if (format::HasExtension(base_, capacity_)) {
     h.format = FileFormat::kShmioV1;
     h.geometry = GeometryFromExtension(base_);
     // Relaxed: informational, rewritten by each writer at open.
