@@ -49,18 +49,6 @@ absl::Status Consumer::LoadHeaderIfNeeded() {
       format::kHeaderSize, shm_->capacity()));
 }
 
-bool Consumer::IsGenuine(uint64_t candidate) const {
-  if (candidate < validated_ || candidate > shm_->capacity()) return false;
-  // The new frames must end exactly at the candidate. One pass over their
-  // sizes; bytes at or past the candidate are never touched.
-  const uint8_t* base = shm_->data();
-  Frame frame;
-  for (uint64_t position = validated_; position < candidate; position = frame.end()) {
-    if (!TryReadFrameAt(base, position, candidate, /*debug=*/false, &frame)) return false;
-  }
-  return true;
-}
-
 std::string Consumer::Validate(uint64_t candidate) const {
   const std::string& path = shm_->path();
   if (candidate < data_offset_) {

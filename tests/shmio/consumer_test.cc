@@ -10,6 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
@@ -169,6 +171,54 @@ TEST_F(ConsumerTest, GetDataReadsUpToCommittedWithoutMovingTheCursor) {
 
   absl::StatusOr<shmio::FrameRange> bad = consumer.GetData(FrameStart(2) + 3);
   EXPECT_FALSE(bad.ok()) << "GetData from inside a frame";
+}
+
+TEST_F(ConsumerTest, PollVisitsNewFramesInOrderBoundedByMaxFrames) {
+  Consumer consumer(reader_.get());
+  std::vector<int> seen;
+  auto visit = [&](const shmio::Frame& frame) {
+    const int i = static_cast<int>(frame.payload.size()) - 10;
+    EXPECT_EQ(frame.offset, FrameStart(i));
+    EXPECT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()),
+              PatternPayload(i, 10 + i));
+    // The cursor is already past the frame being visited.
+    EXPECT_EQ(consumer.cursor(), frame.end());
+    seen.push_back(i);
+  };
+  absl::StatusOr<size_t> first = consumer.Poll(visit, /*max_frames=*/3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 3u);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
+
+  // Next() and Poll() share the cursor.
+  EXPECT_EQ(NextIndices(consumer, {.max_frames = 2}), (std::vector<int>{3, 4}));
+  absl::StatusOr<size_t> rest = consumer.Poll(visit);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, static_cast<size_t>(kFrames - 5));
+  EXPECT_EQ(seen.back(), kFrames - 1);
+  EXPECT_EQ(consumer.cursor(), FrameStart(kFrames));
+
+  absl::StatusOr<size_t> none = consumer.Poll(visit);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, 0u) << "nothing new";
+  AppendFrames(kFrames, kFrames + 2);
+  absl::StatusOr<size_t> more = consumer.Poll(visit);
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(*more, 2u);
+  EXPECT_EQ(seen.back(), kFrames + 1);
+}
+
+TEST_F(ConsumerTest, SpinUntilNewAnswersAtOnceWhenFramesAreWaiting) {
+  Consumer consumer(reader_.get());
+  // Frames past the cursor: true however short the deadline.
+  EXPECT_TRUE(consumer.SpinUntilNew(absl::InfinitePast()));
+  ASSERT_TRUE(consumer.SeekToEnd().ok());
+  // Nothing new and a deadline already gone: false, after at most one
+  // round of kPollsPerClockRead polls.
+  EXPECT_FALSE(consumer.SpinUntilNew(absl::InfinitePast()));
+  EXPECT_FALSE(consumer.SpinUntilNew(absl::Now() + absl::Milliseconds(5)));
+  AppendFrames(kFrames, kFrames + 1);
+  EXPECT_TRUE(consumer.SpinUntilNew(absl::InfinitePast()));
 }
 
 TEST_F(ConsumerTest, CommittedIsTheWritersCommittedValue) {

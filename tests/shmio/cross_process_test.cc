@@ -17,6 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "shmio/consumer.h"
 #include "shmio/iterator.h"
@@ -45,12 +47,47 @@ struct ReaderResult {
   absl::Status status;  // the first problem, if any
 };
 
+// How a reader thread reads: Consumer::Next(limits), or the busy-poll pair
+// Consumer::SpinUntilNew() + Consumer::Poll(limits.max_frames).
+enum class ReadWith { kNext, kSpinAndPoll };
+
+// One read: checks each frame the Consumer delivers now against the next
+// numbered payload and counts it in result->frames. Returns how many came.
+absl::StatusOr<uint64_t> ReadOnce(Consumer& consumer, ReadWith how,
+                                  BatchLimits limits, ReaderResult* result) {
+  absl::Status bad;
+  auto check = [&](const shmio::Frame& frame) {
+    if (!bad.ok()) return;
+    absl::Status ok = shmio_test::CheckNumberedPayload(frame.payload, result->frames);
+    if (!ok.ok()) {
+      bad = absl::DataLossError(
+          absl::StrCat("at offset ", frame.offset, ": ", ok.message()));
+      return;
+    }
+    ++result->frames;
+  };
+  const uint64_t before = result->frames;
+  if (how == ReadWith::kSpinAndPoll) {
+    // A short spin: the caller re-checks whether the writer has exited.
+    consumer.SpinUntilNew(absl::Now() + absl::Milliseconds(20));
+    absl::StatusOr<size_t> polled = consumer.Poll(check, limits.max_frames);
+    if (!polled.ok()) return polled.status();
+  } else {
+    absl::StatusOr<shmio::Batch> batch = consumer.Next(limits);
+    if (!batch.ok()) return batch.status();
+    for (const shmio::Frame& frame : batch->frames) check(frame);
+    if (!batch->frames.status().ok()) return batch->frames.status();
+  }
+  if (!bad.ok()) return bad;
+  return result->frames - before;
+}
+
 // Reads `path` with a Consumer until all kFrames arrived or the writer has
 // exited and nothing more is there. `whole_commits`: the limits let a batch
 // reach the committed value, so every batch must end on a commit boundary.
 // `ack`, if not null, gets one byte per kAckEvery frames read and is closed
 // when the reader stops (so a writer waiting on it never hangs).
-void ReadConcurrently(const std::string& path, BatchLimits limits,
+void ReadConcurrently(const std::string& path, ReadWith how, BatchLimits limits,
                       bool whole_commits, const std::atomic<bool>* writer_done,
                       shmio_test::Pipe* ack, ReaderResult* result) {
   absl::Cleanup close_ack = [ack] {
@@ -68,31 +105,17 @@ void ReadConcurrently(const std::string& path, BatchLimits limits,
     // Acquire: pairs with the release store after waitpid, so a final
     // drain after seeing it finds every frame the writer committed.
     bool done = writer_done->load(std::memory_order_acquire);
-    absl::StatusOr<shmio::Batch> batch = consumer.Next(limits);
-    if (!batch.ok()) {
-      result->status = batch.status();
+    absl::StatusOr<uint64_t> read = ReadOnce(consumer, how, limits, result);
+    if (!read.ok()) {
+      result->status = read.status();
       return;
     }
-    if (batch->empty()) {
+    if (*read == 0) {
       if (done) break;
       std::this_thread::yield();
       continue;
     }
     ++result->batches;
-    for (const shmio::Frame& frame : batch->frames) {
-      absl::Status ok =
-          shmio_test::CheckNumberedPayload(frame.payload, result->frames);
-      if (!ok.ok()) {
-        result->status = absl::DataLossError(
-            absl::StrCat("at offset ", frame.offset, ": ", ok.message()));
-        return;
-      }
-      ++result->frames;
-    }
-    if (!batch->frames.status().ok()) {
-      result->status = batch->frames.status();
-      return;
-    }
     // The writer waits after each block but the last.
     while (ack != nullptr && result->frames >= acknowledged + kAckEvery &&
            acknowledged + kAckEvery < kFrames) {
@@ -142,23 +165,30 @@ TEST(CrossProcessTest,
   std::atomic<bool> writer_done{false};
   ReaderResult whole;
   ReaderResult limited;
-  std::thread whole_reader(ReadConcurrently, path.path(), BatchLimits{}, true,
-                           &writer_done, &ack, &whole);
-  std::thread limited_reader(ReadConcurrently, path.path(),
+  ReaderResult spinning;
+  std::thread whole_reader(ReadConcurrently, path.path(), ReadWith::kNext,
+                           BatchLimits{}, true, &writer_done, &ack, &whole);
+  std::thread limited_reader(ReadConcurrently, path.path(), ReadWith::kNext,
                              BatchLimits{.max_frames = 7, .max_bytes = 300},
                              false, &writer_done, nullptr, &limited);
+  std::thread spinning_reader(ReadConcurrently, path.path(),
+                              ReadWith::kSpinAndPoll, BatchLimits{}, true,
+                              &writer_done, nullptr, &spinning);
 
   int exit_code = writer.Wait();
   // Release: pairs with the readers' acquire load (see ReadConcurrently).
   writer_done.store(true, std::memory_order_release);
   whole_reader.join();
   limited_reader.join();
+  spinning_reader.join();
 
   EXPECT_EQ(exit_code, 0) << "numbered_writer failed; see its stderr";
   EXPECT_TRUE(whole.status.ok()) << whole.status;
   EXPECT_TRUE(limited.status.ok()) << limited.status;
+  EXPECT_TRUE(spinning.status.ok()) << spinning.status;
   EXPECT_EQ(whole.frames, kFrames);
   EXPECT_EQ(limited.frames, kFrames);
+  EXPECT_EQ(spinning.frames, kFrames);
   EXPECT_GE(limited.batches, kFrames / 7) << "max_frames bounds every batch";
   EXPECT_GE(whole.batches, kFrames / kAckEvery)
       << "the reader read while the writer ran, at least once per block";

@@ -145,6 +145,28 @@ TEST_F(ReaderDamageTest, ConsumerReportsADamagedFrameInsteadOfDeliveringIt) {
   }
 }
 
+TEST_F(ReaderDamageTest, ConsumerPollReportsADamagedFrameInsteadOfDeliveringIt) {
+  WriteLog();
+  WriteU16At(path_, kFrameAt[2], 2);
+  std::unique_ptr<SharedMemory> shm = OpenDamaged();
+  ASSERT_NE(shm, nullptr);
+  Consumer consumer(shm.get());
+  std::vector<uint64_t> delivered;
+  absl::Status status;
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (status.ok() && absl::Now() < deadline) {
+    absl::StatusOr<size_t> frames = consumer.Poll(
+        [&](const shmio::Frame& frame) { delivered.push_back(frame.offset); });
+    status = frames.status();
+  }
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat("offset ", kFrameAt[2])));
+  for (uint64_t offset : delivered) {
+    EXPECT_LT(offset, kFrameAt[2]) << "delivered a frame at or after damage";
+  }
+}
+
 TEST_F(ReaderDamageTest, FrameSizeRunningPastTheMappingIsNeverRead) {
   // 30 frames of 128 bytes fill the 4096-byte file (one page) exactly, so
   // a size read at face value would run off the end of the mapping.

@@ -124,8 +124,17 @@ class CheckingReader {
   }
 
   // Reads what is there now; returns the number of frames delivered, or
-  // the error Next() gave.
+  // the error the Consumer gave. Calls alternate between Consumer::Poll()
+  // and Consumer::Next(), so both readers face every kind of torn value.
   absl::StatusOr<uint64_t> Poll() {
+    use_poll_ = !use_poll_;
+    if (use_poll_) {
+      return consumer_->Poll([&](const shmio::Frame& frame) {
+        absl::Status ok = shmio_test::CheckNumberedPayload(frame.payload, next_);
+        EXPECT_TRUE(ok.ok()) << "frame at " << frame.offset << ": " << ok;
+        ++next_;
+      });
+    }
     absl::StatusOr<shmio::Batch> batch = consumer_->Next();
     if (!batch.ok()) return batch.status();
     uint64_t delivered = 0;
@@ -147,6 +156,7 @@ class CheckingReader {
   std::unique_ptr<SharedMemory> shm_;
   std::unique_ptr<Consumer> consumer_;
   uint64_t next_ = 0;
+  bool use_poll_ = false;
 };
 
 TEST(TornCommittedTest, NoFrameIsEverDeliveredOnATornCommittedValue) {
