@@ -51,10 +51,9 @@ ABSL_FLAG(uint64_t, round_trips, 100000,
 ABSL_FLAG(uint64_t, max_log_mb, 512, "largest shmio throughput log, MiB");
 ABSL_FLAG(uint64_t, commit_every, 1,
           "shmio throughput writer commits every N messages");
-ABSL_FLAG(bool, shmio_spin_on_committed, false,
-          "shmio busy-poll readers spin on SharedMemory::LoadCommitted() and "
-          "call Consumer::Next() only when it moved (shows the cost of an "
-          "empty Next() per poll)");
+ABSL_FLAG(bool, shmio_poll_only, false,
+          "shmio busy-poll readers call Consumer::Poll() in a loop without "
+          "Consumer::SpinUntilNew() (shows what its prefetch saves)");
 ABSL_FLAG(uint64_t, test_only_skip_message, ~uint64_t{0},
           "tests only: the shmio throughput writer leaves out this message, "
           "so the run must be reported as lossy");
@@ -149,8 +148,8 @@ int Main() {
   transport_options.max_log_bytes = absl::GetFlag(FLAGS_max_log_mb) << 20;
   transport_options.commit_every = absl::GetFlag(FLAGS_commit_every);
   transport_options.timer_interval_ms = absl::GetFlag(FLAGS_timer_interval_ms);
-  transport_options.shmio_spin_on_committed =
-      absl::GetFlag(FLAGS_shmio_spin_on_committed);
+  transport_options.shmio_poll_only =
+      absl::GetFlag(FLAGS_shmio_poll_only);
   transport_options.skip_message_for_test =
       absl::GetFlag(FLAGS_test_only_skip_message);
   std::vector<std::unique_ptr<Transport>> transports =

@@ -51,7 +51,7 @@ SpinGuard::SpinGuard(const SharedControl* control, double seconds)
     : control_(control),
       deadline_ns_(NowNs() + static_cast<int64_t>(seconds * 1e9)) {}
 
-bool SpinGuard::CheckSlow() {
+bool SpinGuard::ExpiredNow() const {
   // Relaxed: `stop` only asks the spinner to give up; no data rides on it.
   if (control_->stop.load(std::memory_order_relaxed) != 0) return true;
   return NowNs() > deadline_ns_;

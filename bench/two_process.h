@@ -58,17 +58,18 @@ int64_t NowNs();
 
 // A watchdog for spin loops: Expired() turns true when `seconds` have passed
 // or the other side set control->stop. It reads the clock only every 1024
-// calls, so it is cheap enough to call on every spin.
+// calls, so it is cheap enough to call on every spin; ExpiredNow() reads it
+// at once, for loops whose every turn already takes a while.
 class SpinGuard {
  public:
   SpinGuard(const SharedControl* control, double seconds);
   bool Expired() {
     if ((++calls_ & 1023) != 0) return false;
-    return CheckSlow();
+    return ExpiredNow();
   }
+  bool ExpiredNow() const;
 
  private:
-  bool CheckSlow();
   const SharedControl* control_;
   int64_t deadline_ns_;
   uint64_t calls_ = 0;

@@ -186,7 +186,7 @@ namespace {
 
 // One poll that finds nothing new: what a busy-polling reader repeats, and
 // so half of it, on average, is added to every wake-up. shmio: one
-// Consumer::Next() at the end of the log; reference: one acquire load of
+// Consumer::Poll() at the end of the log; reference: one acquire load of
 // `committed` compared with the cursor.
 void BM_PollNothingNewShmio(benchmark::State& state) {
   std::string error;
@@ -195,11 +195,13 @@ void BM_PollNothingNewShmio(benchmark::State& state) {
   shmio::Consumer consumer(&log->log->shm());
   absl::Status status = consumer.SeekToEnd();
   if (!status.ok()) return state.SkipWithError(status.ToString().c_str());
+  uint64_t sum = 0;
   for (auto _ : state) {
-    absl::StatusOr<shmio::Batch> batch = consumer.Next();
-    benchmark::DoNotOptimize(batch);
-    if (!batch.ok() || !batch->empty()) return state.SkipWithError("unexpected frames");
+    absl::StatusOr<size_t> frames =
+        consumer.Poll([&](const shmio::Frame& frame) { sum += frame.payload[0]; });
+    if (!frames.ok() || *frames != 0) return state.SkipWithError("unexpected frames");
   }
+  benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -231,16 +233,13 @@ namespace {
 // The software on a busy-poll wake-up's critical path, with no second core
 // (so no cache misses): append one 32-byte frame, commit it, read it back
 // as a reader would, and check its first byte. shmio: Pool::SliceSize +
-// Commit, then Consumer::Next + a walk of the batch; reference: the same on
-// the hand-written log.
+// Commit, then Consumer::Poll; reference: the same on the hand-written log.
 void BM_OneFrameRoundShmio(benchmark::State& state) {
   absl::StatusOr<std::unique_ptr<FreshShmioLog>> log =
       FreshShmioLog::Create(uint64_t{256} << 20, /*prefault=*/true);
   if (!log.ok()) return state.SkipWithError(log.status().ToString().c_str());
   shmio::Pool& pool = (*log)->pool();
   shmio::Consumer consumer(&(*log)->shm());
-  shmio::BatchLimits one_frame;
-  one_frame.max_frames = 1;
   uint8_t payload[32] = {7};
   uint64_t sum = 0;
   for (auto _ : state) {
@@ -248,9 +247,9 @@ void BM_OneFrameRoundShmio(benchmark::State& state) {
     if (!slice.ok()) return state.SkipWithError("log full");
     std::memcpy(slice->data(), payload, sizeof payload);
     (void)pool.Commit();
-    absl::StatusOr<shmio::Batch> batch = consumer.Next(one_frame);
-    if (!batch.ok() || batch->empty()) return state.SkipWithError("no frame");
-    for (const shmio::Frame& frame : batch->frames) sum += frame.payload[0];
+    absl::StatusOr<size_t> frames =
+        consumer.Poll([&](const shmio::Frame& frame) { sum += frame.payload[0]; }, 1);
+    if (!frames.ok() || *frames != 1) return state.SkipWithError("no frame");
   }
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());

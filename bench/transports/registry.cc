@@ -15,7 +15,7 @@ std::vector<std::unique_ptr<Transport>> MakeAllTransports(
   std::vector<std::unique_ptr<Transport>> transports;
   transports.push_back(std::make_unique<ShmioBusyTransport>(
       options.shm_dir, options.max_log_bytes, options.commit_every,
-      options.skip_message_for_test, options.shmio_spin_on_committed));
+      options.skip_message_for_test, options.shmio_poll_only));
   transports.push_back(std::make_unique<ShmioUvwatchTransport>(
       options.shm_dir, uvwatch::Mode::kInotify, options.timer_interval_ms));
   transports.push_back(std::make_unique<ShmioUvwatchTransport>(

@@ -18,8 +18,8 @@ struct TransportOptions {
   // For tests of the checks only: the shmio throughput writer leaves out
   // this message, so its reader must report a lossy run. ~0 = none.
   uint64_t skip_message_for_test = ~uint64_t{0};
-  // shmio readers spin on the committed word before calling Next().
-  bool shmio_spin_on_committed = false;
+  // shmio readers loop on Consumer::Poll() without SpinUntilNew().
+  bool shmio_poll_only = false;
   uint64_t timer_interval_ms = 1;  // uvwatch timer mode
 };
 

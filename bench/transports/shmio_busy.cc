@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/message.h"
 #include "bench/transports/shmio_files.h"
 #include "shmio/consumer.h"
@@ -23,47 +26,39 @@ absl::Status AppendMessage(shmio::Pool& pool, const MessageMaker& maker,
   return absl::OkStatus();
 }
 
-// Spins until `committed` moves past the consumer's cursor, loading only
-// the header word (SharedMemory::LoadCommitted), so each empty poll costs a
-// load instead of a Consumer::Next() call.
-absl::Status SpinOnCommitted(const shmio::Consumer& consumer, SpinGuard& guard) {
-  const shmio::SharedMemory& shm = consumer.shared_memory();
-  while (shm.LoadCommitted() == consumer.cursor()) {
-    if (guard.Expired()) {
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "%s: committed stayed at %d (peer failed or timed out)", shm.path(),
-          consumer.cursor()));
-    }
+// How long one Consumer::SpinUntilNew() call spins before the watchdog is
+// consulted.
+constexpr absl::Duration kSpinSlice = absl::Milliseconds(10);
+
+// Waits for frames past the cursor: SpinUntilNew() (a spin that also
+// prefetches where the next frame lands), or with `poll_only` nothing (the
+// caller's Poll() loop is the spin). False when the watchdog expired.
+bool AwaitCommit(const shmio::Consumer& consumer, SpinGuard& guard,
+                 bool poll_only) {
+  if (poll_only) return !guard.Expired();
+  while (!consumer.SpinUntilNew(absl::Now() + kSpinSlice)) {
+    if (guard.ExpiredNow()) return false;
   }
-  return absl::OkStatus();
+  return true;
 }
 
 // Spins on `consumer` until one frame arrives; checks it is message
-// `sequence`. With `spin_on_committed`, waits with SpinOnCommitted() first.
+// `sequence`.
 absl::Status AwaitMessage(shmio::Consumer& consumer, size_t payload_bytes,
-                          uint64_t sequence, SpinGuard& guard,
-                          bool spin_on_committed) {
-  shmio::BatchLimits one_frame;
-  one_frame.max_frames = 1;
-  while (true) {
-    if (spin_on_committed) {
-      absl::Status moved = SpinOnCommitted(consumer, guard);
-      if (!moved.ok()) return moved;
-    }
-    absl::StatusOr<shmio::Batch> batch = consumer.Next(one_frame);
-    if (!batch.ok()) return batch.status();
-    if (!batch->empty()) {
-      for (const shmio::Frame& frame : batch->frames) {
-        return VerifyMessage(frame.payload, payload_bytes, sequence);
-      }
-      return batch->frames.status();
-    }
-    if (guard.Expired()) {
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "no message %d on %s (peer failed or timed out)", sequence,
-          consumer.shared_memory().path()));
-    }
+                          uint64_t sequence, SpinGuard& guard, bool poll_only) {
+  while (AwaitCommit(consumer, guard, poll_only)) {
+    absl::Status verified;
+    absl::StatusOr<size_t> frames = consumer.Poll(
+        [&](const shmio::Frame& frame) {
+          verified = VerifyMessage(frame.payload, payload_bytes, sequence);
+        },
+        /*max_frames=*/1);
+    if (!frames.ok()) return frames.status();
+    if (*frames == 1) return verified;
   }
+  return absl::DeadlineExceededError(absl::StrFormat(
+      "no message %d on %s (peer failed or timed out)", sequence,
+      consumer.shared_memory().path()));
 }
 
 }  // namespace
@@ -72,8 +67,8 @@ ShmioBusyTransport::ShmioBusyTransport(std::string dir,
                                        uint64_t max_log_bytes,
                                        uint64_t commit_every,
                                        uint64_t skip_message,
-                                       bool spin_on_committed)
-    : spin_on_committed_(spin_on_committed),
+                                       bool poll_only)
+    : poll_only_(poll_only),
       dir_(std::move(dir)),
       max_log_bytes_(max_log_bytes),
       commit_every_(std::max<uint64_t>(1, commit_every)),
@@ -129,28 +124,21 @@ absl::Status ShmioBusyTransport::ThroughputReader(const ThroughputSpec& spec,
   SpinGuard guard(control, spec.timeout_seconds);
   SignalChildReady(control);
   uint64_t verified = 0;
+  absl::Status status;
   while (verified < spec.messages) {
-    if (spin_on_committed_) {
-      absl::Status moved = SpinOnCommitted(consumer, guard);
-      if (!moved.ok()) return moved;
+    if (!AwaitCommit(consumer, guard, poll_only_)) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "%s: verified %d of %d messages, then none came", data_path_,
+          verified, spec.messages));
     }
-    absl::StatusOr<shmio::Batch> batch = consumer.Next();
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) {
-      if (guard.Expired()) {
-        return absl::DeadlineExceededError(absl::StrFormat(
-            "%s: verified %d of %d messages, then none came", data_path_,
-            verified, spec.messages));
-      }
-      continue;
-    }
-    for (const shmio::Frame& frame : batch->frames) {
-      absl::Status status =
-          VerifyMessage(frame.payload, spec.payload_bytes, verified);
-      if (!status.ok()) return status;
-      ++verified;
-    }
-    if (!batch->frames.status().ok()) return batch->frames.status();
+    absl::StatusOr<size_t> frames =
+        consumer.Poll([&](const shmio::Frame& frame) {
+          if (!status.ok()) return;  // report the first bad message
+          status = VerifyMessage(frame.payload, spec.payload_bytes, verified);
+          ++verified;
+        });
+    if (!frames.ok()) return frames.status();
+    if (!status.ok()) return status;
   }
   RecordReaderDone(control, verified);
   return absl::OkStatus();
@@ -186,7 +174,7 @@ absl::Status ShmioBusyTransport::LatencyInitiator(
     status = AppendMessage(*ping->pool, maker, i);
     if (status.ok()) status = ping->pool->Commit();
     if (status.ok()) status = AwaitMessage(replies, spec.payload_bytes, i, guard,
-                                              spin_on_committed_);
+                                              poll_only_);
     if (!status.ok()) return status;
     const int64_t end = NowNs();
     if (i >= spec.warmup_round_trips) one_way_ns->push_back((end - start) / 2);
@@ -208,7 +196,7 @@ absl::Status ShmioBusyTransport::LatencyEchoer(const LatencySpec& spec,
   const uint64_t total = spec.warmup_round_trips + spec.round_trips;
   for (uint64_t i = 0; i < total; ++i) {
     absl::Status status = AwaitMessage(requests, spec.payload_bytes, i, guard,
-                                       spin_on_committed_);
+                                       poll_only_);
     if (status.ok()) status = AppendMessage(*pong->pool, maker, i);
     if (status.ok()) status = pong->pool->Commit();
     if (!status.ok()) return status;

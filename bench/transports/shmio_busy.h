@@ -1,5 +1,6 @@
 // shmio with a busy-polling reader: the writer appends and commits each
-// message (or every `commit_every`), the reader spins on Consumer::Next().
+// message (or every `commit_every`), the reader busy-polls the way the
+// README tells users to: Consumer::SpinUntilNew(), then Consumer::Poll().
 // Latency uses two logs, ping (parent writes) and pong (child writes).
 #ifndef BENCH_TRANSPORTS_SHMIO_BUSY_H_
 #define BENCH_TRANSPORTS_SHMIO_BUSY_H_
@@ -14,15 +15,14 @@ class ShmioBusyTransport : public Transport {
  public:
   // Logs go in `dir` (normally /dev/shm); a throughput log holds at most
   // `max_log_bytes`; the writer commits every `commit_every` messages.
-  // `spin_on_committed`: readers wait by loading `committed`
-  // (SharedMemory::LoadCommitted) until it moves, and only then call
-  // Consumer::Next(); shows what Next()'s per-call cost adds to a wake-up.
+  // `poll_only`: readers call Consumer::Poll() in a loop without
+  // SpinUntilNew(); shows what SpinUntilNew()'s prefetch saves a wake-up.
   // `skip_message` (tests only): the throughput writer leaves that message
   // out, to show the reader reports the loss.
   ShmioBusyTransport(std::string dir, uint64_t max_log_bytes,
                      uint64_t commit_every,
                      uint64_t skip_message = ~uint64_t{0},
-                     bool spin_on_committed = false);
+                     bool poll_only = false);
 
   std::string name() const override { return "shmio"; }
   uint64_t ThroughputMessages(size_t payload_bytes,
@@ -44,7 +44,7 @@ class ShmioBusyTransport : public Transport {
   void Cleanup() override;
 
  private:
-  bool spin_on_committed_;
+  bool poll_only_;
   std::string dir_;
   uint64_t max_log_bytes_;
   uint64_t commit_every_;
