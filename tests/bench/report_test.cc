@@ -68,11 +68,26 @@ TEST(ReportTest, TargetsPassAndMissOnTheIssuesThresholds) {
   EXPECT_TRUE(Contains(text, "got=\"20.0x lower (300 ns vs 6000 ns)\" result=PASS")) << text;
   EXPECT_TRUE(Contains(text, "got=\"3.25x (13000 ns vs 4000 ns)\" result=MISS")) << text;
   EXPECT_TRUE(Contains(text, "name=timer_p99_within_interval")) << text;
-  EXPECT_TRUE(Contains(text, "result=SKIPPED (shmio-timer latency not measured)")) << text;
+  EXPECT_TRUE(Contains(text, "result=SKIPPED (shmio-timer or pipe latency not measured)"))
+      << text;
   EXPECT_TRUE(Contains(text, "ratio measure=throughput payload=32 shmio_vs=uds "
                              "metric=msgs_per_s value=50.00")) << text;
   EXPECT_TRUE(Contains(text, "ratio measure=latency payload=32 shmio_vs=floor "
                              "metric=p50_ns value=3.000")) << text;
+}
+
+TEST(ReportTest, TimerBoundIsIntervalPlusSlackPlusOneWakeUp) {
+  // 1 ms interval + 50 us slack + pipe p99 (2 x 20 us): bound 1090 us.
+  Report within(1, 50000);
+  within.Add(Latency("pipe", 20000));
+  within.Add(Latency("shmio-timer", 540000));  // p99 1080 us
+  EXPECT_TRUE(Contains(within.Text(), "p99 1080 us, max 2160 us; bound 1090 us\" "
+                                      "result=PASS"))
+      << within.Text();
+  Report beyond(1, 50000);
+  beyond.Add(Latency("pipe", 20000));
+  beyond.Add(Latency("shmio-timer", 550000));  // p99 1100 us
+  EXPECT_TRUE(Contains(beyond.Text(), "bound 1090 us\" result=MISS")) << beyond.Text();
 }
 
 TEST(ReportTest, FailuresAreErrorLinesNotNumbers) {
