@@ -3,6 +3,8 @@
 #include <sched.h>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace bench {
 
@@ -31,6 +33,19 @@ void RecordReaderDone(SharedControl* control, uint64_t verified) {
   // Relaxed: the parent reads both only after waitpid, which orders them.
   control->end_ns.store(NowNs(), std::memory_order_relaxed);
   control->verified.store(verified, std::memory_order_relaxed);
+}
+
+void RecordReaderProgress(SharedControl* control, uint64_t verified) {
+  // Relaxed: only read for the error message, after waitpid.
+  control->verified.store(verified, std::memory_order_relaxed);
+}
+
+void WaitForReaderDone(const SharedControl* control, double seconds) {
+  SpinGuard guard(control, seconds);
+  // Relaxed: only the moment matters here; no data rides on end_ns.
+  while (control->end_ns.load(std::memory_order_relaxed) == 0 && !guard.ExpiredNow()) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 void RecordWriterStart(SharedControl* control) {

@@ -96,6 +96,15 @@ void SignalChildReady(SharedControl* control);
 // Stores what the reader verified and when it finished.
 void RecordReaderDone(SharedControl* control, uint64_t verified);
 
+// Stores how many messages the reader has verified so far, so that a run
+// that stalls reports how far it got.
+void RecordReaderProgress(SharedControl* control, uint64_t verified);
+
+// Waits (sleeping, the writer has nothing left to time) until the reader
+// recorded it is done, gave up, or `seconds` passed. For writers whose
+// transport may drop what is still queued when the sending end closes.
+void WaitForReaderDone(const SharedControl* control, double seconds);
+
 // Stores when the writer started.
 void RecordWriterStart(SharedControl* control);
 
