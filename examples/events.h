@@ -16,6 +16,7 @@ enum class MsgType : uint16_t {
   kLogEntry = 4,
   kOrder = 5,
   kEndOfStream = 6,  // the writer is done; readers close
+  kAck = 7,
 };
 
 struct Header {
@@ -60,6 +61,12 @@ struct Order {
   int64_t price_ticks;
 } __attribute__((packed));
 
+// busy_poll_ipc: the reply to an Order.
+struct Ack {
+  Header header;
+  uint64_t order_id;
+} __attribute__((packed));
+
 struct EndOfStream {
   Header header;
   uint64_t frames_sent;  // not counting this one
@@ -67,7 +74,8 @@ struct EndOfStream {
 
 static_assert(alignof(AccountOpened) == 1 && alignof(Deposited) == 1 &&
               alignof(Withdrawn) == 1 && alignof(LogEntry) == 1 &&
-              alignof(Order) == 1 && alignof(EndOfStream) == 1);
+              alignof(Order) == 1 && alignof(Ack) == 1 &&
+              alignof(EndOfStream) == 1);
 
 // The tag of a payload (every event starts with a Header).
 inline MsgType TypeOf(const uint8_t* payload) {

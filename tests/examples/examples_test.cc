@@ -68,4 +68,11 @@ TEST(ExamplesTest, BatchedIpcDeliversEveryOrderInOrder) {
       << run.output;
 }
 
+TEST(ExamplesTest, BusyPollIpcAcksEveryOrderInOrder) {
+  ExampleRun run = RunExample("busy_poll_ipc");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "1000 orders, 1000 acked in order"))
+      << run.output;
+}
+
 }  // namespace
