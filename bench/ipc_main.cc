@@ -7,7 +7,6 @@
 // Prints one line per (transport, measure, payload), then ratios of shmio to
 // each other transport, then the targets of issue 4 with PASS/MISS. Exits 1
 // when any measure failed (a lossy or stuck run), 2 on bad flags.
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -166,10 +165,7 @@ int Main() {
 
   runner.messages = messages;
   runner.round_trips = round_trips;
-  // The forked readers inherit this process's timer slack.
-  const int timer_slack_ns = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-  Report report(transport_options.timer_interval_ms,
-                timer_slack_ns > 0 ? timer_slack_ns : 0);
+  Report report(transport_options.timer_interval_ms);
   std::vector<std::unique_ptr<Transport>> selected;
   for (auto& transport : transports) {
     if (Selected(only, transport->name())) selected.push_back(std::move(transport));

@@ -47,11 +47,9 @@ struct TargetCheck {
 
 class Report {
  public:
-  // `timer_interval_ms`: the uvwatch timer mode's interval; with
-  // `timer_slack_ns` (the kernel's slack on the reader's timeouts,
-  // PR_GET_TIMERSLACK) and a pipe's wake-up, it bounds that mode's latency.
-  explicit Report(double timer_interval_ms, double timer_slack_ns = 0)
-      : timer_interval_ms_(timer_interval_ms), timer_slack_ns_(timer_slack_ns) {}
+  // `timer_interval_ms`: the uvwatch timer mode's interval; with a pipe's
+  // wake-up, it bounds that mode's latency.
+  explicit Report(double timer_interval_ms) : timer_interval_ms_(timer_interval_ms) {}
 
   void Add(ThroughputResult result) { throughput_.push_back(std::move(result)); }
   void Add(LatencyResult result) { latency_.push_back(std::move(result)); }
@@ -82,7 +80,6 @@ class Report {
                                    size_t payload) const;
 
   double timer_interval_ms_;
-  double timer_slack_ns_;
   std::vector<ThroughputResult> throughput_;
   std::vector<LatencyResult> latency_;
   std::vector<FailedMeasure> failures_;

@@ -156,7 +156,10 @@ absl::StatusOr<Subscription*> Subscription::OpenShared(
                                            options.safety_interval_ms, wake);
   } else {
     sub->mode_ = Mode::kTimer;
-    sub->watcher_ = TimerWatcher::Create(loop, options.poll_interval_ms, wake);
+    absl::StatusOr<TimerWatcher*> timer =
+        TimerWatcher::Create(loop, options.poll_interval_ms, wake);
+    if (!timer.ok()) return timer.status();
+    sub->watcher_ = *timer;
   }
   absl::Status started = sub->watcher_->Start();
   if (!started.ok()) {

@@ -18,7 +18,7 @@
 // so millions of pending frames never starve the loop's other handles.
 //
 // Modes (see README "Following a log from a libuv loop"):
-//   kTimer    polls `committed` every poll_interval_ms on a uv_timer_t.
+//   kTimer    polls `committed` every poll_interval_ms on a periodic timerfd.
 //   kInotify  sleeps on the file's inotify events, woken by the writer's
 //             doorbell (uvwatch/inotify_watcher.h), with a safety timer.
 //   kAuto     kInotify when the file has a doorbell (created by shmio C++)

@@ -1,5 +1,10 @@
 #include "uvwatch/timer_watcher.h"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -8,46 +13,86 @@
 
 namespace uvwatch {
 
-TimerWatcher::TimerWatcher(uint64_t poll_interval_ms, WakeCallback on_wake)
-    : poll_interval_ms_(poll_interval_ms), on_wake_(std::move(on_wake)) {}
+TimerWatcher::TimerWatcher(int timer_fd, uint64_t poll_interval_ms,
+                           WakeCallback on_wake)
+    : timer_fd_(timer_fd),
+      poll_interval_ms_(poll_interval_ms),
+      on_wake_(std::move(on_wake)) {}
 
-TimerWatcher* TimerWatcher::Create(uv_loop_t* loop, uint64_t poll_interval_ms,
-                                   WakeCallback on_wake) {
-  auto* watcher = new TimerWatcher(poll_interval_ms, std::move(on_wake));
-  // uv_timer_init cannot fail (it only links the handle into the loop).
-  uv_timer_init(loop, &watcher->timer_);
-  watcher->timer_.data = watcher;
-  return watcher;
+absl::StatusOr<TimerWatcher*> TimerWatcher::Create(uv_loop_t* loop,
+                                                   uint64_t poll_interval_ms,
+                                                   WakeCallback on_wake) {
+  // CLOCK_MONOTONIC: wall-clock jumps must not stretch or skip a tick.
+  const int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(
+        errno, "timerfd_create for the uvwatch poll timer (out of file "
+               "descriptors? raise `ulimit -n`)");
+  }
+  auto watcher = std::unique_ptr<TimerWatcher>(
+      new TimerWatcher(fd, poll_interval_ms, std::move(on_wake)));
+  const int r = uv_poll_init(loop, &watcher->poll_, fd);
+  if (r != 0) {
+    close(fd);  // the handle was never linked into the loop: plain delete
+    return UvStatus(r, absl::StrCat("uv_poll_init on timerfd ", fd));
+  }
+  watcher->poll_.data = watcher.get();
+  return watcher.release();
+}
+
+absl::Status TimerWatcher::SetTimer(uint64_t interval_ms) {
+  itimerspec spec{};
+  spec.it_interval.tv_sec = static_cast<time_t>(interval_ms / 1000);
+  spec.it_interval.tv_nsec = static_cast<long>(interval_ms % 1000) * 1000000;
+  // The first expiry after one interval: the owner reads once right away on
+  // its own, so an immediate tick would only repeat that read.
+  spec.it_value = spec.it_interval;
+  if (timerfd_settime(timer_fd_, 0, &spec, nullptr) != 0) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("timerfd_settime(", interval_ms, " ms)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TimerWatcher::Start() {
   if (closing_) return absl::FailedPreconditionError("timer watcher is closed");
-  // The first poll comes after one interval: the owner reads once right
-  // away on its own, so an immediate tick would only repeat that read.
-  return UvStatus(uv_timer_start(&timer_, &TimerWatcher::OnTick,
-                                 poll_interval_ms_, poll_interval_ms_),
-                  absl::StrCat("uv_timer_start(", poll_interval_ms_, " ms)"));
+  absl::Status status = SetTimer(poll_interval_ms_);
+  if (!status.ok()) return status;
+  return UvStatus(uv_poll_start(&poll_, UV_READABLE, &TimerWatcher::OnTick),
+                  absl::StrCat("uv_poll_start on timerfd ", timer_fd_));
 }
 
 void TimerWatcher::Stop() {
-  if (!closing_) uv_timer_stop(&timer_);
+  if (closing_) return;
+  uv_poll_stop(&poll_);
+  (void)SetTimer(0);  // disarming a valid timerfd cannot fail
 }
 
 void TimerWatcher::Close(ClosedCallback on_closed) {
   if (closing_) return;
   closing_ = true;
   on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &TimerWatcher::OnClose);
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &TimerWatcher::OnClose);
 }
 
-void TimerWatcher::OnTick(uv_timer_t* timer) {
-  auto* self = static_cast<TimerWatcher*>(timer->data);
+void TimerWatcher::OnTick(uv_poll_t* poll, int status, int events) {
+  auto* self = static_cast<TimerWatcher*>(poll->data);
+  // Reading the expiry count re-arms readiness. Several expiries since the
+  // last read (the loop was busy) still make one poll: the owner reads
+  // everything committed, so a missed tick loses nothing. EAGAIN (nothing
+  // expired: a spurious wake-up) is harmless; the owner just finds nothing.
+  uint64_t expirations;
+  (void)read(self->timer_fd_, &expirations, sizeof expirations);
+  (void)status;  // an error on a timerfd is not possible; poll anyway
+  (void)events;
   self->on_wake_();
 }
 
 void TimerWatcher::OnClose(uv_handle_t* handle) {
-  // The one place a TimerWatcher dies: libuv is done with timer_.
+  // The one place a TimerWatcher dies: libuv is done with poll_, so the
+  // timerfd can be closed.
   std::unique_ptr<TimerWatcher> self(static_cast<TimerWatcher*>(handle->data));
+  close(self->timer_fd_);
   ClosedCallback on_closed = std::move(self->on_closed_);
   self.reset();
   if (on_closed) on_closed();

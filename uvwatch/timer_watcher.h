@@ -1,11 +1,19 @@
-// TimerWatcher: polls a log on a repeating uv_timer_t, the original's
+// TimerWatcher: polls a log every poll_interval_ms, the original's
 // getAll(pollInterval). Works on every file, including those written by the
 // Node.js library, which never ring the doorbell. Costs one wake-up per
-// interval whether or not anything was committed, and up to one interval of
-// latency.
+// interval whether or not anything was committed, and up to one interval
+// plus one wake-up of latency.
 //
-// Lifetime: heap-allocated by Create(), never moves (timer_.data == this),
-// deleted only in the timer's close callback after Close(); see watcher.h.
+// Why a timerfd under a uv_poll_t and not a uv_timer_t: libuv re-arms a
+// repeating timer from its millisecond loop clock after each tick, and the
+// kernel adds its timer slack (50 us by default) to the epoll timeout, so a
+// 1 ms uv timer ticks every ~1.08 ms and drifts. A periodic timerfd expires
+// on exact multiples of the interval from its start, with no slack (it is
+// not a sleep), so the ticks neither stretch nor drift.
+//
+// Lifetime: heap-allocated by Create(), never moves (poll_.data == this),
+// deleted only in the poll handle's close callback after Close(), which
+// also closes the timerfd; see watcher.h.
 //
 // Thread safety: loop thread only.
 #ifndef UVWATCH_TIMER_WATCHER_H_
@@ -15,6 +23,7 @@
 
 #include <cstdint>
 
+#include "absl/status/statusor.h"
 #include "uvwatch/watcher.h"
 
 namespace uvwatch {
@@ -24,8 +33,11 @@ class TimerWatcher final : public Watcher {
   // Creates a stopped watcher on `loop`, which must outlive it (until the
   // close callback). `poll_interval_ms` must be > 0. The watcher is owned
   // by the loop from here on: release it with Close(), never delete it.
-  static TimerWatcher* Create(uv_loop_t* loop, uint64_t poll_interval_ms,
-                              WakeCallback on_wake);
+  // Errors: timerfd_create or uv_poll_init failed (e.g. out of file
+  // descriptors), named with errno.
+  static absl::StatusOr<TimerWatcher*> Create(uv_loop_t* loop,
+                                              uint64_t poll_interval_ms,
+                                              WakeCallback on_wake);
 
   absl::Status Start() override;
   void Stop() override;
@@ -37,12 +49,16 @@ class TimerWatcher final : public Watcher {
   ~TimerWatcher() override = default;
 
  private:
-  TimerWatcher(uint64_t poll_interval_ms, WakeCallback on_wake);
+  TimerWatcher(int timer_fd, uint64_t poll_interval_ms, WakeCallback on_wake);
 
-  static void OnTick(uv_timer_t* timer);
+  // Arms the timerfd to expire every `interval_ms` (0 disarms it).
+  absl::Status SetTimer(uint64_t interval_ms);
+
+  static void OnTick(uv_poll_t* poll, int status, int events);
   static void OnClose(uv_handle_t* handle);
 
-  uv_timer_t timer_;
+  uv_poll_t poll_;
+  const int timer_fd_;  // closed in OnClose, once libuv no longer polls it
   const uint64_t poll_interval_ms_;
   WakeCallback on_wake_;
   ClosedCallback on_closed_;

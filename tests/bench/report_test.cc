@@ -76,18 +76,18 @@ TEST(ReportTest, TargetsPassAndMissOnTheIssuesThresholds) {
                              "metric=p50_ns value=3.000")) << text;
 }
 
-TEST(ReportTest, TimerBoundIsIntervalPlusSlackPlusOneWakeUp) {
-  // 1 ms interval + 50 us slack + pipe p99 (2 x 20 us): bound 1090 us.
-  Report within(1, 50000);
+TEST(ReportTest, TimerBoundIsIntervalPlusOneWakeUp) {
+  // 1 ms interval + pipe p99 (2 x 20 us): bound 1040 us.
+  Report within(1);
   within.Add(Latency("pipe", 20000));
-  within.Add(Latency("shmio-timer", 540000));  // p99 1080 us
-  EXPECT_TRUE(Contains(within.Text(), "p99 1080 us, max 2160 us; bound 1090 us\" "
+  within.Add(Latency("shmio-timer", 520000));  // p99 1040 us
+  EXPECT_TRUE(Contains(within.Text(), "p99 1040 us, max 2080 us; bound 1040 us\" "
                                       "result=PASS"))
       << within.Text();
-  Report beyond(1, 50000);
+  Report beyond(1);
   beyond.Add(Latency("pipe", 20000));
-  beyond.Add(Latency("shmio-timer", 550000));  // p99 1100 us
-  EXPECT_TRUE(Contains(beyond.Text(), "bound 1090 us\" result=MISS")) << beyond.Text();
+  beyond.Add(Latency("shmio-timer", 525000));  // p99 1050 us
+  EXPECT_TRUE(Contains(beyond.Text(), "bound 1040 us\" result=MISS")) << beyond.Text();
 }
 
 TEST(ReportTest, FailuresAreErrorLinesNotNumbers) {

@@ -2,6 +2,7 @@
 // own callback is safe, Close() is idempotent, callbacks may open other
 // subscriptions, many subscriptions share a loop and a file, and after
 // closing everything uv_loop_close() returns 0 (LoopTest::TearDown).
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -81,6 +82,41 @@ TEST_P(SubscriptionLifetimeTest, StopFromInsideTheCallbackThenResume) {
   RunUntil([&] { return got.numbers.size() >= 120; }, "the rest after Resume");
   EXPECT_TRUE(got.IsRun(0, 120));
   CloseAndWait(*sub);
+}
+
+// The descriptors this process has open now.
+size_t OpenFileDescriptors() {
+  size_t count = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+TEST_P(SubscriptionLifetimeTest, ClosingReleasesEveryFileDescriptor) {
+  ShmFile file("fds");
+  auto writer = ChildWriter::Start(file.path());
+  ASSERT_NE(writer, nullptr);
+  writer->Commit(0, 10);
+  // libuv opens one inotify descriptor per loop on first use and keeps it
+  // until uv_loop_close(): count from after a first round.
+  size_t before = 0;
+  for (int round = 0; round < 4; ++round) {
+    if (round == 1) before = OpenFileDescriptors();
+    Recorder got;
+    auto sub = Subscription::Open(&loop_, file.path(), OptionsFor(GetParam()),
+                                  got.OnBatch(), got.OnError());
+    ASSERT_TRUE(sub.ok()) << sub.status();
+    RunUntil([&] { return got.numbers.size() >= 10; }, "the 10 frames");
+    if (round == 0) {
+      CloseAndWait(*sub);
+      continue;
+    }
+    EXPECT_GT(OpenFileDescriptors(), before) << "the log's, at least";
+    CloseAndWait(*sub);
+    EXPECT_EQ(OpenFileDescriptors(), before) << "round " << round;
+  }
 }
 
 TEST_P(SubscriptionLifetimeTest, CloseIsIdempotentAndNotifiesOnce) {
