@@ -94,8 +94,12 @@ class Consumer {
   // so that when the writer commits, the frame's bytes are already on their
   // way with the committed value instead of being fetched after it (one
   // cache miss less per wake-up; see README "Performance"). The clock is
-  // read once every kPollsPerClockRead polls.
-  bool SpinUntilNew(absl::Time deadline) const {
+  // read once every kPollsPerClockRead polls. On a file whose header no
+  // writer has initialised yet it answers true once, when one does.
+  bool SpinUntilNew(absl::Time deadline) {
+    // The cursor means the first frame only once the header is known; a
+    // damaged header is left for Poll() or Next() to report.
+    if (ABSL_PREDICT_FALSE(data_offset_ == 0)) (void)LoadHeaderIfNeeded();
     const uint64_t from = cursor();
     const uint8_t* next = shm_->data() + std::min(from, shm_->capacity());
     const uint8_t* next_line = shm_->data() + std::min(from + 64, shm_->capacity());

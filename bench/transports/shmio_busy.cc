@@ -33,7 +33,7 @@ constexpr absl::Duration kSpinSlice = absl::Milliseconds(10);
 // Waits for frames past the cursor: SpinUntilNew() (a spin that also
 // prefetches where the next frame lands), or with `poll_only` nothing (the
 // caller's Poll() loop is the spin). False when the watchdog expired.
-bool AwaitCommit(const shmio::Consumer& consumer, SpinGuard& guard,
+bool AwaitCommit(shmio::Consumer& consumer, SpinGuard& guard,
                  bool poll_only) {
   if (poll_only) return !guard.Expired();
   while (!consumer.SpinUntilNew(absl::Now() + kSpinSlice)) {

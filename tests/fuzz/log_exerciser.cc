@@ -254,6 +254,35 @@ void ExerciseConsumer(const shmio::SharedMemory& shm, const uint8_t* data,
   EXPECT_PROMISE(error.ok() || absl::IsDataLoss(error),
                  "damage must be DataLoss: %s", error.ToString());
 
+  // Poll() in runs of 1..3 frames must deliver the same frames and error,
+  // and SpinUntilNew() must say whether anything is left.
+  shmio::Consumer poller(&shm);
+  std::vector<uint64_t> polled;
+  absl::Status poll_error;
+  for (size_t turn = 0; turn < 100000; ++turn) {
+    const bool more = poller.SpinUntilNew(absl::InfinitePast());
+    absl::StatusOr<size_t> frames = poller.Poll(
+        [&](const shmio::Frame& frame) {
+          CheckFrameWithin(shm, frame, data_offset, *committed, "Poll");
+          polled.push_back(frame.offset);
+        },
+        1 + turn % 3);
+    if (!frames.ok()) {
+      poll_error = frames.status();
+      break;
+    }
+    if (*frames == 0) {
+      EXPECT_PROMISE(!more || poller.cursor() != *committed,
+                     "SpinUntilNew() said frames were waiting at %d, the end",
+                     poller.cursor());
+      break;
+    }
+  }
+  EXPECT_PROMISE(polled == seen,
+                 "Poll() delivered %d frames, Next() %d", polled.size(), seen.size());
+  EXPECT_PROMISE(poll_error.ok() == error.ok(), "Poll(): %s; Next(): %s",
+                 poll_error.ToString(), error.ToString());
+
   // GetData from the beginning must be the same walk.
   absl::StatusOr<shmio::FrameRange> all = consumer.GetData(data_offset);
   if (all.ok()) {

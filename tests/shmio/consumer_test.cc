@@ -221,6 +221,23 @@ TEST_F(ConsumerTest, SpinUntilNewAnswersAtOnceWhenFramesAreWaiting) {
   EXPECT_TRUE(consumer.SpinUntilNew(absl::InfinitePast()));
 }
 
+TEST(ConsumerEmptyLogTest, SpinUntilNewOnANewConsumerOfAnEmptyLogWaits) {
+  const std::string path = shmio_test::TempPath("consumer-empty");
+  absl::StatusOr<shmio_test::Writer> writer =
+      shmio_test::OpenWriter({.path = path, .capacity = 1 << 16});
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<SharedMemory>> reader = shmio_test::OpenReader(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  // The cursor of a Consumer that has not read yet is "the first frame":
+  // an empty log has nothing past it.
+  Consumer consumer(reader->get());
+  EXPECT_FALSE(consumer.SpinUntilNew(absl::InfinitePast()));
+  ASSERT_TRUE(writer->pool->Append(PatternPayload(0, 10)).ok());
+  EXPECT_FALSE(consumer.SpinUntilNew(absl::InfinitePast())) << "not committed";
+  ASSERT_TRUE(writer->pool->Commit().ok());
+  EXPECT_TRUE(consumer.SpinUntilNew(absl::InfinitePast()));
+}
+
 TEST_F(ConsumerTest, CommittedIsTheWritersCommittedValue) {
   Consumer consumer(reader_.get());
   absl::StatusOr<uint64_t> committed = consumer.Committed();
