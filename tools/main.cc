@@ -5,6 +5,7 @@
 //   shmio verify FILE
 //   shmio append FILE [--create] [--capacity=N | --size=N --num=N ...] ...
 //   shmio tail FILE [-f] [--mode=auto|inotify|timer] [--from=...] ...
+//   shmio bench [--quick] [flags of //bench:ipc]
 //
 // Exit codes: 0 ok, 1 data or runtime problem, 2 usage error. Errors go to
 // stderr and name the file. Each subcommand lives in its own
@@ -17,6 +18,7 @@
 
 #include "absl/strings/str_format.h"
 #include "tools/append_command.h"
+#include "tools/bench_command.h"
 #include "tools/command.h"
 #include "tools/dump_command.h"
 #include "tools/stat_command.h"
@@ -33,10 +35,11 @@ const Command* const kCommands[] = {
     &kVerifyCommand,
     &kAppendCommand,
     &kTailCommand,
+    &kBenchCommand,
 };
 
 void PrintOverview(std::FILE* stream) {
-  absl::FPrintF(stream, "usage: shmio COMMAND FILE [flags]\n\ncommands:\n");
+  absl::FPrintF(stream, "usage: shmio COMMAND [FILE] [flags]\n\ncommands:\n");
   for (const Command* command : kCommands) {
     absl::FPrintF(stream, "  shmio %s\n      %s\n", command->synopsis,
                   command->summary);

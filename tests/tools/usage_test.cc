@@ -31,7 +31,7 @@ TEST(UsageTest, HelpListsEveryCommandAndSucceeds) {
   CliResult result = RunShmio({"--help"});
 
   ASSERT_EQ(result.exit_code, 0) << result.Describe();
-  for (const char* command : {"stat", "dump", "verify", "append"}) {
+  for (const char* command : {"stat", "dump", "verify", "append", "tail", "bench"}) {
     EXPECT_NE(result.out.find(std::string("shmio ") + command), std::string::npos)
         << command;
   }
