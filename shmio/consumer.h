@@ -65,6 +65,10 @@ class Consumer {
   // Where a Consumer starts.
   static constexpr uint64_t kBeginning = 0;  // the first frame, once known
 
+  // SpinUntilNew() reads the clock once per this many polls (a clock read
+  // costs ~20 polls).
+  static constexpr uint32_t kPollsPerClockRead = 256;
+
   // Reads `shm`, which must outlive the Consumer, from the first frame.
   explicit Consumer(const SharedMemory* shm);
 
@@ -101,11 +105,12 @@ class Consumer {
     // damaged header is left for Poll() or Next() to report.
     if (ABSL_PREDICT_FALSE(data_offset_ == 0)) (void)LoadHeaderIfNeeded();
     const uint64_t from = cursor();
+    constexpr uint64_t kCacheLine = 64;  // x86-64, and most ARM cores
     const uint8_t* next = shm_->data() + std::min(from, shm_->capacity());
-    const uint8_t* next_line = shm_->data() + std::min(from + 64, shm_->capacity());
+    const uint8_t* next_line = shm_->data() + std::min(from + kCacheLine, shm_->capacity());
     for (uint32_t polls = 1;; ++polls) {
       if (shm_->LoadCommitted() != from) return true;
-      // A frame of up to 64 bytes lies in these two lines. Debian's Abseil
+      // A frame of up to a line's size lies in these two. Debian's Abseil
       // predates absl::PrefetchToLocalCache; this is what it wraps.
       __builtin_prefetch(next);
       __builtin_prefetch(next_line);
@@ -114,8 +119,6 @@ class Consumer {
       }
     }
   }
-  static constexpr uint32_t kPollsPerClockRead = 256;
-
   // Calls visit(const Frame&) for each committed frame after the cursor, at
   // most `max_frames`, moving the cursor past each before its call; returns
   // how many (0: nothing new). The same validation and errors as Next(),
