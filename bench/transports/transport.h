@@ -3,7 +3,7 @@
 // runs in the parent (writer / initiator) and the part that runs in the
 // forked child (reader / echoer).
 //
-// Lifecycle of one run, driven by ipc_main.cc:
+// Lifecycle of one run, driven by ipc_runner.cc:
 //   Prepare*()        in the parent, before fork: files, socket pairs, ...
 //   fork
 //   parent: Throughput Writer / Latency Initiator   (pinned to one CPU)
