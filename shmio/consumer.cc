@@ -67,18 +67,12 @@ std::string Consumer::Validate(uint64_t candidate) const {
         "%s is damaged: committed %d is beyond the end of the file (%d bytes)",
         path, candidate, shm_->capacity());
   }
-  // The new frames must end exactly at the candidate. One pass over their
-  // sizes; bytes at or past the candidate are never touched.
-  const uint8_t* base = shm_->data();
-  Frame frame;
-  for (uint64_t position = validated_; position < candidate; position = frame.end()) {
-    if (!TryReadFrameAt(base, position, candidate, /*debug=*/false, &frame)) {
-      return absl::StrFormat(
-          "committed %d is not on a frame boundary: %s", candidate,
-          FrameDamageAt(base, position, candidate, false, path).message());
-    }
-  }
-  return "";
+  // The new frames must end exactly at the candidate.
+  const uint64_t stopped = EndOfWholeFrames(candidate);
+  if (stopped == candidate) return "";
+  return absl::StrFormat(
+      "committed %d is not on a frame boundary: %s", candidate,
+      FrameDamageAt(shm_->data(), stopped, candidate, false, path).message());
 }
 
 absl::StatusOr<uint64_t> Consumer::CommittedSlow() {

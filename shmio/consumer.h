@@ -180,12 +180,21 @@ class Consumer {
   // touched.
   bool IsGenuine(uint64_t candidate) const {
     if (candidate < validated_ || candidate > shm_->capacity()) return false;
+    return EndOfWholeFrames(candidate) == candidate;
+  }
+  // Walks the frames from validated_ (a boundary) towards `candidate`
+  // (validated_ <= candidate <= capacity) by their leading sizes; returns
+  // where the walk stopped: `candidate` when they end exactly on it, else
+  // the first frame that does not fit below it.
+  uint64_t EndOfWholeFrames(uint64_t candidate) const {
     const uint8_t* base = shm_->data();
     Frame frame;
-    for (uint64_t position = validated_; position < candidate; position = frame.end()) {
-      if (!TryReadFrameAt(base, position, candidate, /*debug=*/false, &frame)) return false;
+    uint64_t position = validated_;
+    while (position < candidate &&
+           TryReadFrameAt(base, position, candidate, /*debug=*/false, &frame)) {
+      position = frame.end();
     }
-    return true;
+    return position;
   }
   // What is wrong with a candidate that is not genuine ("" if nothing).
   std::string Validate(uint64_t candidate) const;
