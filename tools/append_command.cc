@@ -40,10 +40,9 @@ struct AppendRequest {
 // Turns the flags into a request; InvalidArgument is a usage error.
 absl::StatusOr<AppendRequest> ParseRequest(const ParsedArgs& parsed) {
   AppendRequest request;
-  if (parsed.positional().size() != 1) {
-    return absl::InvalidArgumentError("expected exactly one FILE");
-  }
-  request.path = parsed.positional()[0];
+  absl::StatusOr<std::string> path = parsed.File();
+  if (!path.ok()) return path.status();
+  request.path = *path;
   request.create = parsed.Has("create");
 
   absl::StatusOr<OutputFormat> format =

@@ -16,6 +16,13 @@ std::optional<std::string> ParsedArgs::Value(absl::string_view name) const {
   return it->second;
 }
 
+absl::StatusOr<std::string> ParsedArgs::File() const {
+  if (positional_.size() != 1) {
+    return absl::InvalidArgumentError("expected exactly one FILE");
+  }
+  return positional_[0];
+}
+
 absl::StatusOr<std::optional<uint64_t>> ParsedArgs::Uint(
     absl::string_view name) const {
   std::optional<std::string> text = Value(name);

@@ -30,8 +30,9 @@ struct FlagSpec {
 // The parsed command line of one subcommand.
 class ParsedArgs {
  public:
-  // Positional arguments in order (e.g. the FILE).
-  const std::vector<std::string>& positional() const { return positional_; }
+  // The one FILE of a command that takes exactly one; InvalidArgument (a
+  // usage error) when there are none or several.
+  absl::StatusOr<std::string> File() const;
 
   // True when the flag was given.
   bool Has(absl::string_view name) const;

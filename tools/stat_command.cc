@@ -55,10 +55,9 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   if (IsHelpRequest(args)) return PrintUsage(io, self);
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, kFlags);
   if (!parsed.ok()) return ReportUsageError(io, self, parsed.status().message());
-  if (parsed->positional().size() != 1) {
-    return ReportUsageError(io, self, "expected exactly one FILE");
-  }
-  const std::string& path = parsed->positional()[0];
+  absl::StatusOr<std::string> file = parsed->File();
+  if (!file.ok()) return ReportUsageError(io, self, file.status().message());
+  const std::string& path = *file;
 
   absl::StatusOr<LogSnapshot> log = OpenLogSnapshot(path, DebugFromEnvironment());
   if (!log.ok()) return ReportFailure(io, self, path, log.status());

@@ -183,10 +183,9 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   }
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(normalized, kFlags);
   if (!parsed.ok()) return ReportUsageError(io, self, parsed.status().message());
-  if (parsed->positional().size() != 1) {
-    return ReportUsageError(io, self, "expected exactly one FILE");
-  }
-  const std::string& path = parsed->positional()[0];
+  absl::StatusOr<std::string> file = parsed->File();
+  if (!file.ok()) return ReportUsageError(io, self, file.status().message());
+  const std::string& path = *file;
   absl::StatusOr<OutputFormat> format =
       ParseOutputFormat(parsed->Value("format").value_or("hex"));
   if (!format.ok()) return ReportUsageError(io, self, format.status().message());
