@@ -1,10 +1,14 @@
 #include "tools/bench_command.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "bench/ipc_benchmark.h"
@@ -13,32 +17,74 @@
 namespace shmio::cli {
 namespace {
 
-// The name of flag argument `arg` ("--runs=3" -> "runs"), or "" when `arg`
-// is not a flag.
-absl::string_view FlagName(absl::string_view arg) {
-  if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) return "";
-  return arg.substr(0, arg.find('='));
+// The benchmark's flag called `name`, or null: only the flags that
+// bench/ipc_benchmark.cc defines, not Abseil's own (--flagfile and such).
+absl::CommandLineFlag* FindBenchFlag(absl::string_view name) {
+  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr || !absl::StrContains(flag->Filename(), "bench/")) return nullptr;
+  return flag;
 }
 
-// True when `name` is a flag the benchmark takes (booleans also as --noNAME).
-bool IsKnownFlag(absl::string_view name) {
-  if (absl::FindCommandLineFlag(name) != nullptr) return true;
-  return absl::ConsumePrefix(&name, "no") && absl::FindCommandLineFlag(name) != nullptr;
+// OK when `arg` is one of the benchmark's flags with a value it accepts:
+// --name=value, or --name / --noname for a switch. A usage error naming it
+// otherwise: absl::ParseCommandLine would exit 1 on it, the CLI's contract
+// is 2. Checking a value stores it, as the parse that follows would.
+absl::Status CheckFlag(absl::string_view arg) {
+  absl::string_view text = arg;
+  if (!absl::ConsumePrefix(&text, "--") && !absl::ConsumePrefix(&text, "-")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("takes no FILE or other argument: '", arg, "'"));
+  }
+  const size_t equals = text.find('=');
+  const absl::string_view name = text.substr(0, equals);
+  std::string value;
+  absl::CommandLineFlag* flag = FindBenchFlag(name);
+  if (equals != absl::string_view::npos) {
+    value = std::string(text.substr(equals + 1));
+  } else if (flag != nullptr) {
+    if (!flag->IsOfType<bool>()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " needs a value: --", name, "=VALUE"));
+    }
+    value = "true";
+  } else if (absl::string_view negated = name; absl::ConsumePrefix(&negated, "no")) {
+    // --noNAME turns a switch off; only switches have the form.
+    flag = FindBenchFlag(negated);
+    if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+    value = "false";
+  }
+  if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+  std::string error;
+  if (!flag->ParseFrom(value, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", error));
+  }
+  return absl::OkStatus();
+}
+
+// The usage line, then every flag of the benchmark with its default.
+int PrintHelp(const CommandIo& io) {
+  PrintUsage(io, kBenchCommand);
+  std::vector<const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (FindBenchFlag(name) != nullptr) flags.push_back(flag);
+  }
+  std::sort(flags.begin(), flags.end(), [](const auto* a, const auto* b) {
+    return a->Name() < b->Name();
+  });
+  absl::FPrintF(io.out, "\nflags:\n");
+  for (const absl::CommandLineFlag* flag : flags) {
+    absl::FPrintF(io.out, "  --%s (default: %s)\n      %s\n", flag->Name(),
+                  flag->DefaultValue(), flag->Help());
+  }
+  return FinishOutput(io, kBenchCommand, kExitOk);
 }
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
   const Command& self = kBenchCommand;
-  if (IsHelpRequest(args)) return PrintUsage(io, self);
-  // absl::ParseCommandLine would exit 1 on these; the CLI's contract is 2.
+  if (IsHelpRequest(args)) return PrintHelp(io);
   for (const std::string& arg : args) {
-    const absl::string_view name = FlagName(arg);
-    if (name.empty()) {
-      return ReportUsageError(io, self,
-                              absl::StrCat("takes no FILE or other argument: '", arg, "'"));
-    }
-    if (!IsKnownFlag(name)) {
-      return ReportUsageError(io, self, absl::StrCat("unknown flag --", name));
-    }
+    absl::Status status = CheckFlag(arg);
+    if (!status.ok()) return ReportUsageError(io, self, status.message());
   }
   std::vector<std::string> words = {"shmio bench"};
   words.insert(words.end(), args.begin(), args.end());
@@ -53,9 +99,10 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 const Command kBenchCommand = {
     "bench",
     "bench [--quick] [--runs=N] [--transports=shmio,floor,...] [--csv=FILE] "
-    "[--plot=FILE.png] [--helpfull]",
+    "[--plot=FILE.png] ...",
     "measure shmio against a pipe, a Unix socket, ZeroMQ and the cache-line "
-    "floor on this machine, with targets (//bench:ipc)",
+    "floor on this machine, with targets (//bench:ipc; --help lists every "
+    "flag)",
     &Run,
 };
 

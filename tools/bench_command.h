@@ -2,7 +2,7 @@
 // who have the CLI: shmio's throughput and one-way latency against a pipe, a
 // Unix socket, ZeroMQ and the cache-line floor on this machine, then the
 // ratios and the targets. `--quick` is a few-second smoke run; the flags are
-// //bench:ipc's (`shmio bench --helpfull` lists them all).
+// //bench:ipc's (`shmio bench --help` lists them all).
 //
 // Output and exit codes are //bench:ipc's (bench/ipc_benchmark.h): 0 when
 // every measure ran and verified every message, 1 when one failed, 2 on a

@@ -54,7 +54,10 @@ TEST(BenchCommandTest, ALostMessageIsExitOneAndAnErrorLine) {
 TEST(BenchCommandTest, BadCommandLinesAreUsageErrorsAndRunNothing) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"bench", "--no_such_flag"},
-                                             {"bench", "some.shm"}}) {
+                                             {"bench", "some.shm"},
+                                             {"bench", "--runs=abc"},
+                                             {"bench", "--runs"},
+                                             {"bench", "--flagfile=/dev/null"}}) {
     CliResult result = RunShmio(args);
     EXPECT_EQ(result.exit_code, 2) << args[1] << ": " << result.Describe();
     EXPECT_TRUE(Contains(result.err, "usage: shmio bench")) << result.err;
@@ -64,6 +67,15 @@ TEST(BenchCommandTest, BadCommandLinesAreUsageErrorsAndRunNothing) {
   EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
   EXPECT_TRUE(Contains(unknown.err, "no transport 'carrier-pigeon'")) << unknown.err;
   EXPECT_FALSE(Contains(unknown.out, "transport=")) << "nothing ran";
+}
+
+TEST(BenchCommandTest, HelpListsTheBenchmarksFlagsWithDefaults) {
+  CliResult result = RunShmio({"bench", "--help"});
+  ASSERT_EQ(result.exit_code, 0) << result.Describe();
+  EXPECT_TRUE(Contains(result.out, "usage: shmio bench")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "--transports (default: )")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "--runs (default: 3)")) << result.out;
+  EXPECT_FALSE(Contains(result.out, "--flagfile")) << "Abseil's own flags are not the bench's";
 }
 
 }  // namespace
