@@ -21,12 +21,14 @@ absl::StatusOr<double> RunThroughputOnce(Transport& transport,
   if (!control.ok()) return control.status();
   SharedControl* c = control->get();
   absl::Status status = transport.PrepareThroughput(spec);
-  if (status.ok()) {
-    status = RunPair(
-        options.writer_cpu, options.reader_cpu, c,
-        [&] { return transport.ThroughputWriter(spec, c); },
-        [&] { return transport.ThroughputReader(spec, c); });
+  if (!status.ok()) {
+    transport.Cleanup();
+    return status;  // nothing ran: no reader progress to report
   }
+  status = RunPair(
+      options.writer_cpu, options.reader_cpu, c,
+      [&] { return transport.ThroughputWriter(spec, c); },
+      [&] { return transport.ThroughputReader(spec, c); });
   transport.Cleanup();
   // Relaxed: the child has exited (waitpid), which orders its stores.
   const uint64_t verified = c->verified.load(std::memory_order_relaxed);
