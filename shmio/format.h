@@ -80,7 +80,9 @@ inline constexpr uint64_t kMaxPayload = kMaxFrameTotal - kFrameOverhead;  // 655
 //                                   a commit (atomic; see shmio/doorbell.h)
 //   136     8      doorbell rings   count of rings; the writer pwrite()s it,
 //                                   which is what raises the inotify event
-//   144..255       reserved, zero
+//   144..251       reserved, zero
+//   252     4      debug sentinel   04 00 04 00: an empty frame ending at
+//                                   dataOffset (see kDebugSentinelOffset)
 //   256            first frame (dataOffset = kExtendedDataOffset)
 
 inline constexpr uint64_t kMagicOffset = 24;
@@ -96,12 +98,30 @@ inline constexpr uint64_t kDoorbellArmedOffset = 128;  // own cache line
 inline constexpr uint64_t kDoorbellRingsOffset = 136;
 inline constexpr uint64_t kExtendedDataOffset = 256;   // cache-line aligned
 
+// The original's writer, with SHMIO_DEBUG=true, checks the frame before the
+// one it appends by reading the u16 just before its position as that
+// frame's trailing size, then the leading size it points back to, and
+// throws unless they agree and are at least 4 -- also when it appends the
+// very first frame at dataOffset, where there is no frame. So the four bytes
+// before dataOffset hold an empty frame [4][4], which that check accepts;
+// every writer of ours writes them (they are inside the extension, where no
+// frame of ours ever is).
+inline constexpr uint64_t kDebugSentinelOffset = kExtendedDataOffset - 4;
+inline constexpr uint8_t kDebugSentinel[4] = {4, 0, 4, 0};
+
 // "SHMIOC++" as bytes 53 48 4d 49 4f 43 2b 2b, read as a little-endian u64.
 inline constexpr uint64_t kMagic = 0x2b2b434f494d4853ULL;
 inline constexpr uint32_t kFormatVersion = 1;
 
 // Smallest file that can hold a log: the original's header alone.
 inline constexpr uint64_t kMinCapacity = kHeaderSize;
+
+// Bounds on a geometry, so that a damaged or hostile header cannot make a
+// reader build billions of segment views: a segment holds at least our
+// header and one frame, and a log has at most 2^20 segments (a 1 TiB log
+// of 1 MiB segments).
+inline constexpr uint64_t kMinSegmentSize = kExtendedDataOffset + kFrameOverhead;
+inline constexpr uint64_t kMaxSegmentCount = uint64_t{1} << 20;
 
 // Locks (see shmio/writer_lock.h): byte ranges far beyond any real file so
 // they never interact with data, locked but never written.
@@ -162,15 +182,27 @@ inline bool HasExtension(const uint8_t* base, uint64_t file_size) {
          DecodeU64(base + kMagicOffset) == kMagic;
 }
 
-// True when `frame_start` .. `frame_end` obeys the original's segment rule
-// for a geometry {segment_size, segment_count, overlap}; see the file comment.
-inline bool FitsSegmentRule(uint64_t frame_start, uint64_t frame_end,
-                            uint64_t segment_size, uint64_t segment_count,
-                            uint64_t overlap) {
+// The end offset of the log for a geometry {segment_size, segment_count,
+// overlap}: no frame may end past it. The original's writer refuses a frame
+// that would end at or past the end of its last view (its check is `>=`),
+// and with a single segment its one view is segment_size - overlap long; so
+// the last byte is never used, and a writer of the original continuing one
+// of our full logs says "Shared memory exhausted" instead of failing.
+inline uint64_t SegmentedLogEnd(uint64_t segment_size, uint64_t segment_count,
+                                uint64_t overlap) {
+  uint64_t last_view_end = segment_count == 1 ? segment_size - overlap
+                                              : segment_count * segment_size;
+  return last_view_end - 1;
+}
+
+// The end offset a frame starting at `frame_start` may not pass under the
+// original's segment rule (see the file comment): the end of its segment
+// plus the overlap, or the end of the log for the last segment.
+inline uint64_t SegmentFrameLimit(uint64_t frame_start, uint64_t segment_size,
+                                  uint64_t segment_count, uint64_t overlap) {
   uint64_t k = frame_start / segment_size;
-  uint64_t limit = (k + 1 >= segment_count) ? segment_count * segment_size
-                                            : (k + 1) * segment_size + overlap;
-  return frame_end <= limit;
+  if (k + 1 < segment_count) return (k + 1) * segment_size + overlap;
+  return SegmentedLogEnd(segment_size, segment_count, overlap);
 }
 
 }  // namespace format

@@ -28,6 +28,7 @@ void InitialiseHeader(uint8_t* base, uint64_t capacity,
     EncodeU64(base + kOverlapOffset, geometry->overlap);
   }
   EncodeU64(base + kCapacityOffset, capacity);
+  std::memcpy(base + kDebugSentinelOffset, kDebugSentinel, sizeof kDebugSentinel);
   // Release: publishes the header words above to readers' acquire loads.
   AtomicWord(base, kCommittedOffset).store(kExtendedDataOffset, std::memory_order_release);
 }
@@ -40,7 +41,14 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(SharedMemory* shm) {
         "%s was opened read-only; open it with writable = true to write",
         shm->path()));
   }
-  if (shm->has_pool_) {
+  if (shm->forked_from() != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: this process (pid %d) is a fork() child of the process that "
+        "opened it for writing (pid %d), and may not write through it; open "
+        "the log again in this process",
+        shm->path(), getpid(), shm->forked_from()));
+  }
+  if (shm->pool_ != nullptr) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s already has a Pool writing through this SharedMemory; use that "
         "one (one writer per log)",
@@ -59,10 +67,14 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(SharedMemory* shm) {
     // Relaxed: informational, read by `shmio stat` and error messages only.
     format::AtomicWord(base, format::kWriterPidOffset)
         .store(static_cast<uint64_t>(getpid()), std::memory_order_relaxed);
+    // Logs made before the sentinel existed get it too (see format.h).
+    std::memcpy(base + format::kDebugSentinelOffset, format::kDebugSentinel,
+                sizeof format::kDebugSentinel);
   }
-  shm->has_pool_ = true;
-  return std::unique_ptr<Pool>(
+  auto pool = std::unique_ptr<Pool>(
       new Pool(shm, header.data_offset, header.committed, has_doorbell));
+  shm->pool_ = pool.get();
+  return pool;
 }
 
 Pool::Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
@@ -78,36 +90,74 @@ Pool::Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
       fence_free_commit_(has_doorbell && RegisterWriterForDoorbell()),
       debug_(shm->debug_checks()) {
   fast_path_ = active_ && !debug_;
+  fast_commit_ = !debug_;
   // Start with an empty fast-path window; the first slice computes it.
   segment_end_ = 0;
   frame_limit_ = 0;
 }
 
-Pool::~Pool() { shm_->has_pool_ = false; }
+Pool::~Pool() { shm_->pool_ = nullptr; }
+
+void Pool::DetachAfterFork(pid_t parent) {
+  forked_from_ = parent;
+  fast_path_ = false;
+  fast_commit_ = false;
+}
+
+absl::Status Pool::CheckMayWrite() const {
+  if (forked_from_ != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: this process (pid %d) is a fork() child of the writer (pid %d) "
+        "and may not write through the writer it inherited; nothing was "
+        "written. Open the log again in this process (read-only, or as its "
+        "writer once the parent has closed it)",
+        shm_->path(), getpid(), forked_from_));
+  }
+  if (!CommittedIsOurs()) return ForeignWriterError();
+  return absl::OkStatus();
+}
+
+absl::Status Pool::ForeignWriterError() const {
+  if (forked_from_ != 0) return CheckMayWrite();
+  // Relaxed: for the message only.
+  uint64_t now = format::AtomicWord(base_, format::kCommittedOffset)
+                     .load(std::memory_order_relaxed);
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s: committed is %d but this writer last stored %d: another process "
+      "wrote to the log without taking the writer lock (the Node.js library "
+      "takes none); nothing was written or stored, so its frames are kept. "
+      "Stop the other writer, then reopen the log to continue after its "
+      "frames",
+      shm_->path(), now, committed_));
+}
 
 absl::Status Pool::CheckRoom(uint64_t total) {
   const std::optional<Geometry>& g = shm_->geometry();
   uint64_t start = position_;
+  // Where the log ends, and where a frame starting at `start` must end.
+  uint64_t log_end = capacity_;
   if (g) {
     uint64_t k = start / g->size;
-    segment_end_ = (k + 1) * g->size;
-    frame_limit_ = (k + 1 >= g->num) ? g->num * g->size : segment_end_ + g->overlap;
+    segment_end_ = std::min((k + 1) * g->size, capacity_);
+    log_end = format::SegmentedLogEnd(g->size, g->num, g->overlap);
+    frame_limit_ = format::SegmentFrameLimit(start, g->size, g->num, g->overlap);
   } else {
     segment_end_ = capacity_;
     frame_limit_ = capacity_;
   }
   frame_limit_ = std::min(frame_limit_, capacity_);
-  if (total > capacity_ - std::min(start, capacity_)) {
+  if (start > log_end || total > log_end - start) {
     // The original's words, which users grep for.
     uint64_t segment = g ? std::min(start / g->size, g->num - 1) : 0;
     uint64_t in_segment = g ? start - segment * g->size : start;
+    uint64_t free_bytes = log_end - std::min(start, log_end);
     return absl::ResourceExhaustedError(absl::StrFormat(
         "Shared memory exhausted: cannot allocate %d bytes (frame of %d) at "
         "offset %d of %s: capacity %d, %d bytes free (buffer %d/%d, index "
         "%d/%d); create a larger log",
         total - format::kFrameOverhead, total, start, shm_->path(), capacity_,
-        capacity_ - std::min(start, capacity_), segment, g ? g->num : 1,
-        in_segment, g ? g->size : capacity_));
+        free_bytes, segment, g ? g->num : 1, in_segment,
+        g ? g->size : capacity_));
   }
   if (start + total > frame_limit_) {
     uint64_t over = start + total - segment_end_;
@@ -134,6 +184,10 @@ absl::StatusOr<absl::Span<uint8_t>> Pool::SliceSizeSlow(size_t n) {
     scratch_.assign(n, 0);
     return absl::Span<uint8_t>(scratch_.data(), n);
   }
+  if (forked_from_ != 0 || position_ == committed_) {
+    absl::Status may_write = CheckMayWrite();
+    if (!may_write.ok()) return may_write;
+  }
   if (debug_) {
     absl::Status previous = CheckPreviousFrame();
     if (!previous.ok()) return previous;
@@ -158,9 +212,10 @@ absl::Status Pool::Append(absl::Span<const uint8_t> bytes) {
 }
 
 absl::Status Pool::CommitChecked() {
+  if (forked_from_ != 0) return CheckMayWrite();
   absl::Status previous = CheckPreviousFrame();
   if (!previous.ok()) return previous;
-  Publish();
+  if (!Publish()) return ForeignWriterError();
   return absl::OkStatus();
 }
 
@@ -189,7 +244,7 @@ Pool::Status Pool::GetStatus() const {
 
 void Pool::SetActive(bool active) {
   active_ = active;
-  fast_path_ = active_ && !debug_;
+  fast_path_ = active_ && !debug_ && forked_from_ == 0;
 }
 
 }  // namespace shmio

@@ -5,6 +5,17 @@
 // writer; the lock in SharedMemory keeps other processes and other Pools
 // out). Readers in any thread or process may run concurrently.
 //
+// Writers that take no lock (the original Node.js library) exist: before it
+// writes the first frame of a batch and before it publishes one, the Pool
+// checks that `committed` is still the value it stored last, and refuses
+// (FailedPrecondition naming both values; nothing written or stored) if
+// another writer moved it. This narrows the damage such a writer can do to
+// the instant between the check and the store; it cannot close it.
+//
+// fork(): a child of the writer's process may not write through the
+// parent's Pool (every append and commit is FailedPrecondition naming both
+// pids) and holds no lock; see fork_guard.h.
+//
 // Invariants:
 //   - Frames are written only in [committed, capacity) and never past the
 //     mapping; nothing below `committed` is ever written again.
@@ -68,19 +79,23 @@ class Pool {
   // stays valid while the SharedMemory lives. Errors: InvalidArgument for
   // n > 65531; FailedPrecondition when the frame would cross a segment
   // boundary by more than the overlap (nothing is written; raise the
-  // overlap to at least the largest frame); ResourceExhausted ("Shared
-  // memory exhausted") when the log is full.
+  // overlap to at least the largest frame), when another writer moved
+  // `committed`, or in a fork() child; ResourceExhausted ("Shared memory
+  // exhausted") when the log is full.
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
     // Fast path, inline: the frame starts in the current segment and ends
     // within that segment's limit (which is also within the mapping).
     // Members are read into locals and updated before the frame's bytes are
     // written: byte stores may alias *this, and would otherwise force the
     // compiler to reload them on every append.
+    // The first frame of a batch starts at committed_; only then is
+    // `committed` re-read, to see whether another writer moved it.
     uint64_t total = uint64_t{n} + format::kFrameOverhead;
     uint64_t position = position_;
     if (ABSL_PREDICT_TRUE(fast_path_ && n <= format::kMaxPayload &&
                           position < segment_end_ &&
-                          total <= frame_limit_ - position)) {
+                          total <= frame_limit_ - position &&
+                          (position != committed_ || CommittedIsOurs()))) {
       uint8_t* frame = base_ + position;
       last_frame_start_ = position;
       position_ = position + total;
@@ -122,10 +137,12 @@ class Pool {
   // store of `committed`, then rings the doorbell if a reader sleeps on it
   // (one syscall per wake-up, none while no reader is armed).
   // Errors: DataLoss "[DEBUG]" when debug checks find the last frame's
-  // trailing size overwritten (a slice was overrun); nothing is published.
+  // trailing size overwritten (a slice was overrun); FailedPrecondition
+  // when another writer moved `committed` since our last store, or in a
+  // fork() child. Nothing is published on error.
   absl::Status Commit() {
-    if (ABSL_PREDICT_FALSE(debug_)) return CommitChecked();
-    Publish();
+    if (ABSL_PREDICT_FALSE(!fast_commit_)) return CommitChecked();
+    if (ABSL_PREDICT_FALSE(!Publish())) return ForeignWriterError();
     return absl::OkStatus();
   }
 
@@ -148,6 +165,10 @@ class Pool {
 
   const SharedMemory& shared_memory() const { return *shm_; }
 
+  // Internal: the fork guard's child handler (shmio/fork_guard.h), through
+  // SharedMemory::DetachAfterFork(). Async-signal-safe.
+  void DetachAfterFork(pid_t parent);
+
  private:
   Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
        bool has_doorbell);
@@ -155,9 +176,19 @@ class Pool {
   absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n);
   absl::Status CommitChecked();
 
+  // True when `committed` in the file is still the value we stored last.
+  bool CommittedIsOurs() const {
+    // Relaxed: compared with our own last store only; no frame byte is read
+    // on the strength of it. A writer that ignores our lock shows up here.
+    return format::AtomicWord(base_, format::kCommittedOffset)
+               .load(std::memory_order_relaxed) == committed_;
+  }
+
   // Stores `committed` (release) and rings the doorbell if a reader sleeps.
-  void Publish() {
-    if (position_ == committed_) return;  // nothing new: no store, no ring
+  // Returns false, storing nothing, when another writer moved `committed`.
+  bool Publish() {
+    if (position_ == committed_) return true;  // nothing new: no store, no ring
+    if (ABSL_PREDICT_FALSE(!CommittedIsOurs())) return false;
     // Release: every frame byte below position_ was written by this thread
     // before; a reader's acquire load of `committed` makes them visible.
     format::AtomicWord(base_, format::kCommittedOffset)
@@ -167,7 +198,15 @@ class Pool {
                                              fence_free_commit_)) {
       ++doorbell_rings_;
     }
+    return true;
   }
+
+  // Why a write is refused when `committed` is not ours (another writer),
+  // or in a fork() child.
+  absl::Status ForeignWriterError() const;
+  // OK, or why this Pool may not write at all now (a fork() child, a
+  // foreign writer).
+  absl::Status CheckMayWrite() const;
 
   // Returns OK when a frame of `total` bytes fits at position_, or the
   // error that explains why not; updates segment_end_ and frame_limit_.
@@ -189,7 +228,9 @@ class Pool {
   bool fence_free_commit_;  // RegisterWriterForDoorbell() succeeded
   bool debug_;
   bool active_ = true;
-  bool fast_path_ = false;  // active_ && !debug_
+  bool fast_path_ = false;    // active_ && !debug_ && !forked_from_
+  bool fast_commit_ = false;  // !debug_ && !forked_from_
+  pid_t forked_from_ = 0;     // nonzero in a fork() child of the writer
   std::vector<uint8_t> scratch_;  // SetActive(false) slices
   uint64_t doorbell_rings_ = 0;
 };

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -17,7 +18,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "shmio/fork_guard.h"
 #include "shmio/format.h"
+#include "shmio/log_file_creation.h"
+#include "shmio/pool.h"
+#include "shmio/regular_file.h"
+#include "shmio/space_reservation.h"
 #include "shmio/writer_lock.h"
 
 namespace shmio {
@@ -25,6 +31,11 @@ namespace {
 
 using format::DecodeU32;
 using format::DecodeU64;
+
+// How long a writer's Open() re-reads a `committed` outside the file before
+// refusing to continue the log (a Node.js writer mid-store settles in
+// microseconds unless it is descheduled).
+constexpr int kWriterCommittedSettleMs = 200;
 
 // Closes a descriptor on every early return of Open().
 class FdCloser {
@@ -61,6 +72,14 @@ absl::Status ValidateOptions(const Options& o) {
           "%s: overlap %d must be smaller than size %d", o.path, o.overlap,
           o.size));
     }
+    if (o.size < format::kMinSegmentSize || o.num > format::kMaxSegmentCount) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: size %d and num %d are out of bounds: a segment holds at least "
+          "%d bytes (the header and a frame) and a log has at most %d "
+          "segments",
+          o.path, o.size, o.num, format::kMinSegmentSize,
+          format::kMaxSegmentCount));
+    }
     if (o.num > std::numeric_limits<uint64_t>::max() / o.size) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: size %d x num %d overflows 64 bits", o.path, o.size, o.num));
@@ -96,48 +115,12 @@ std::optional<Geometry> RequestedGeometry(const Options& o) {
   return Geometry{o.size, o.num, o.overlap};
 }
 
-// Reserves the file's space up front: on tmpfs a full /dev/shm then fails
-// here with ENOSPC instead of killing a process with SIGBUS later.
-absl::Status Reserve(int fd, const std::string& path, uint64_t capacity) {
-  int err = posix_fallocate(fd, 0, static_cast<off_t>(capacity));
-  if (err == 0) return absl::OkStatus();
-  if (err == ENOSPC || err == EFBIG) {
-    struct statvfs vfs;
-    uint64_t free_bytes = 0;
-    if (fstatvfs(fd, &vfs) == 0) {
-      free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    }
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "cannot reserve %d bytes for %s: the file system has %d bytes free "
-        "(/dev/shm is limited by its tmpfs size); ask for less or free space",
-        capacity, path, free_bytes));
-  }
-  return Errno(err, absl::StrFormat("cannot reserve %d bytes for", capacity),
-               path);
-}
-
-// Creates `path` exclusively, locks and reserves it. On any failure the
-// file is removed again, so a failed create leaves nothing behind.
-absl::StatusOr<int> CreateFile(const Options& o) {
-  int fd = open(o.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-                o.create_mode);
-  if (fd < 0) return Errno(errno, "cannot create", o.path);
-  absl::Status status = internal::AcquireWriterLock(fd, o.path);
-  if (status.ok()) status = Reserve(fd, o.path, RequestedCapacity(o));
-  if (!status.ok()) {
-    unlink(o.path.c_str());
-    close(fd);
-    return status;
-  }
-  return fd;
-}
-
 // A header is checked against the file before anything trusts it. For a
 // reader, a Node writer may be in the middle of storing `committed` one
 // byte at a time, so a bad committed value is re-read for a moment before
 // it counts as damage.
 absl::Status ValidateHeader(const uint8_t* base, uint64_t file_size,
-                            const std::string& path) {
+                            const std::string& path, bool writable) {
   // Acquire: pairs with the writer's release store at initialisation, so
   // the other header words are complete once committed is nonzero.
   uint64_t committed =
@@ -193,16 +176,26 @@ absl::Status ValidateHeader(const uint8_t* base, uint64_t file_size,
           path, version, format::kFormatVersion));
     }
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  // A reader never trusts `committed`: its Consumer validates every value
+  // against the frames and waits out a Node writer that is mid-store (see
+  // consumer.h), so a reader may open the log whatever `committed` says now.
+  // A writer continues at `committed` and must not start from a bad value.
+  if (!writable) return absl::OkStatus();
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(kWriterCommittedSettleMs);
   while (committed < data_offset || committed > file_size) {
     if (std::chrono::steady_clock::now() > deadline) {
       return absl::DataLossError(absl::StrFormat(
-          "%s is damaged: committed at offset 16 is %d, outside [%d, %d] "
-          "(dataOffset, file size)",
-          path, committed, data_offset, file_size));
+          "%s: committed at offset 16 is %d, outside [%d, %d] (dataOffset, "
+          "file size), for %d ms, so a writer cannot continue it: the header "
+          "is damaged, or a Node.js writer (which stores committed one byte "
+          "at a time, and takes no lock) is stopped in the middle of a "
+          "commit; stop that writer first",
+          path, committed, data_offset, file_size, kWriterCommittedSettleMs));
     }
     std::this_thread::yield();
-    // Acquire: as above; a torn value from a Node writer settles at once.
+    // Acquire: as above; a torn value from a running Node writer settles at
+    // once.
     committed = format::AtomicWord(base, format::kCommittedOffset)
                     .load(std::memory_order_acquire);
   }
@@ -234,13 +227,17 @@ absl::Status ValidateExtension(const uint8_t* base, uint64_t file_size,
   uint64_t num = DecodeU64(base + format::kSegmentCountOffset);
   uint64_t overlap = DecodeU64(base + format::kOverlapOffset);
   if (size == 0 && num == 0 && overlap == 0) return absl::OkStatus();
-  if (size == 0 || num == 0 || overlap >= size || num > file_size / size ||
-      size * num != file_size) {
+  if (size < format::kMinSegmentSize || num == 0 ||
+      num > format::kMaxSegmentCount || overlap >= size ||
+      num > file_size / size || size * num != file_size) {
     return absl::DataLossError(absl::StrFormat(
         "%s is damaged: its extension records segment size %d, count %d, "
-        "overlap %d (offsets %d, %d, %d), which do not describe a %d-byte file",
+        "overlap %d (offsets %d, %d, %d), which do not describe a %d-byte "
+        "file (segments of %d to the file's size bytes, at most %d of them, "
+        "overlap below the segment size, size x count = the file size)",
         path, size, num, overlap, format::kSegmentSizeOffset,
-        format::kSegmentCountOffset, format::kOverlapOffset, file_size));
+        format::kSegmentCountOffset, format::kOverlapOffset, file_size,
+        format::kMinSegmentSize, format::kMaxSegmentCount));
   }
   return absl::OkStatus();
 }
@@ -276,6 +273,62 @@ absl::Status CheckOptionsMatch(const Options& o, uint64_t file_size,
   return absl::OkStatus();
 }
 
+// The smallest file a writer initialises: the header and one empty frame.
+constexpr uint64_t kSmallestWritableLog =
+    format::kExtendedDataOffset + format::kFrameOverhead;
+
+// What a path that cannot be opened for creation is: a dangling symbolic
+// link gets its own words (creating through a link is refused: in a shared
+// directory such as /dev/shm a link planted by someone else would redirect
+// the write).
+absl::Status NotFoundAt(const std::string& path, bool writable) {
+  char target[4096];
+  ssize_t length = readlink(path.c_str(), target, sizeof target - 1);
+  if (length > 0) {
+    target[length] = '\0';
+    return absl::NotFoundError(absl::StrFormat(
+        "%s is a symbolic link to %s, which does not exist; shmio does not "
+        "create a log through a link: create it at %s, or remove the link",
+        path, target, target));
+  }
+  if (writable) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s disappeared while it was being opened; try again", path));
+  }
+  return absl::NotFoundError(absl::StrFormat(
+      "%s does not exist (a reader never creates a log: start the writer "
+      "first, or check the path)",
+      path));
+}
+
+// Opens `o.path` (never blocking: OpenRegularFile) or, for a writer when it
+// is missing, creates it; *created says which. A creator that loses a race
+// opens the winner's file, whose lock then decides.
+absl::StatusOr<int> OpenOrCreate(const Options& o, bool* created) {
+  const int flags = o.writable ? O_RDWR : O_RDONLY;
+  const char* what = o.writable ? "cannot open for writing" : "cannot open";
+  absl::StatusOr<int> fd = internal::OpenRegularFile(o.path, flags, what);
+  if (fd.ok() || !absl::IsNotFound(fd.status())) return fd;
+  if (!o.writable) return NotFoundAt(o.path, /*writable=*/false);
+  if (RequestedCapacity(o) == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s does not exist and no size was given to create it: set "
+        "capacity, or size, num and overlap",
+        o.path));
+  }
+  absl::StatusOr<int> made =
+      internal::CreateLogFile(o.path, o.create_mode, RequestedCapacity(o));
+  if (made.ok()) {
+    *created = true;
+    return made;
+  }
+  if (!absl::IsAlreadyExists(made.status())) return made.status();
+  // Something is at the path now: another creator's file, or a link.
+  fd = internal::OpenRegularFile(o.path, flags, what);
+  if (fd.ok() || !absl::IsNotFound(fd.status())) return fd;
+  return NotFoundAt(o.path, /*writable=*/true);
+}
+
 }  // namespace
 
 const char* FileFormatName(FileFormat format) {
@@ -304,46 +357,14 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
   if (!valid.ok()) return valid;
   const std::string& path = options.path;
 
-  // Open, or (writer only) create. A reader never creates.
-  int fd = open(path.c_str(), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   bool created = false;
-  if (fd < 0 && errno == ENOENT && options.writable) {
-    if (RequestedCapacity(options) == 0) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s does not exist and no size was given to create it: set "
-          "capacity, or size, num and overlap",
-          path));
-    }
-    absl::StatusOr<int> made = CreateFile(options);
-    if (made.ok()) {
-      fd = *made;
-      created = true;
-    } else if (absl::IsAlreadyExists(made.status())) {
-      // Another process created it meanwhile: open theirs.
-      fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-    } else {
-      return made.status();
-    }
-  }
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrFormat(
-          "%s does not exist (a reader never creates a log: start the writer "
-          "first, or check the path)",
-          path));
-    }
-    return Errno(errno, options.writable ? "cannot open for writing" : "cannot open",
-                 path);
-  }
+  absl::StatusOr<int> opened = OpenOrCreate(options, &created);
+  if (!opened.ok()) return opened.status();
+  int fd = *opened;
   FdCloser closer(fd);
 
   struct stat st;
   if (fstat(fd, &st) != 0) return Errno(errno, "cannot stat", path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s is not a regular file (a directory or device?); a log is a file",
-        path));
-  }
   if (options.writable && !created) {
     absl::Status locked = internal::AcquireWriterLock(fd, path);
     if (!locked.ok()) return locked;
@@ -355,13 +376,29 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
             "and overlap",
             path));
       }
-      absl::Status reserved = Reserve(fd, path, RequestedCapacity(options));
+      absl::Status reserved =
+          internal::ReserveSpace(fd, path, RequestedCapacity(options));
       if (!reserved.ok()) return reserved;
       if (fstat(fd, &st) != 0) return Errno(errno, "cannot stat", path);
     }
   }
   uint64_t file_size = static_cast<uint64_t>(st.st_size);
   if (file_size < format::kHeaderSize) {
+    if (!options.writable) {
+      // A writer reserving an empty file in place holds the lock while the
+      // file is still shorter than a header (creating a large log takes
+      // seconds): that is a log on its way, not a file that is no log.
+      absl::StatusOr<std::optional<pid_t>> writer =
+          internal::QueryWriterLock(fd, path);
+      if (writer.ok() && writer->has_value()) {
+        return absl::UnavailableError(absl::StrFormat(
+            "%s is being created: its writer (%s) holds the lock and is "
+            "reserving its space; try again in a moment (`shmio tail -f` "
+            "waits for it)",
+            path, **writer == 0 ? std::string("pid unknown")
+                                : absl::StrFormat("pid %d", **writer)));
+      }
+    }
     return absl::DataLossError(absl::StrFormat(
         "%s is not a shmio log: it is %d bytes, shorter than the %d-byte "
         "header",
@@ -388,7 +425,7 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
   }
 #endif
 
-  absl::Status header = ValidateHeader(base, file_size, path);
+  absl::Status header = ValidateHeader(base, file_size, path, options.writable);
   if (!header.ok()) return unmap_on_error(header);
   bool extension = format::HasExtension(base, file_size);
   if (extension) {
@@ -406,12 +443,26 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
                    .load(std::memory_order_acquire) == 0;
   std::optional<Geometry> geometry =
       extension ? file_geometry : RequestedGeometry(options);
-  if (options.writable && !fresh && !extension && !geometry) {
+  if (options.writable && !fresh && !extension && !geometry &&
+      options.capacity == 0) {
+    // A Node.js file records no geometry. The original (0.3) reads it
+    // through segments whose geometry only its creator knew; the 1.x
+    // library maps it whole, which a capacity (one segment) describes.
     return unmap_on_error(absl::FailedPreconditionError(absl::StrFormat(
         "%s was written by the Node.js shmio library (no extension block), "
-        "so writing to it needs its geometry to keep Node readers working: "
-        "give the size, num and overlap it was created with",
-        path)));
+        "so writing to it needs the shape its Node readers expect: give the "
+        "size, num and overlap it was created with (the 0.3 library's "
+        "geometry), or capacity = its size, %d bytes, for a file of the 1.x "
+        "library (one mapping, one segment)",
+        path, file_size)));
+  }
+  if (options.writable && fresh && file_size < kSmallestWritableLog) {
+    // Initialising would write a header past the end of the file.
+    return unmap_on_error(absl::FailedPreconditionError(absl::StrFormat(
+        "%s is %d bytes and empty (all zero): too small for a log, which "
+        "needs at least %d bytes (the %d-byte header and one frame); remove "
+        "it, or make it larger before writing",
+        path, file_size, kSmallestWritableLog, format::kExtendedDataOffset)));
   }
 
   options.capacity = file_size;
@@ -431,11 +482,39 @@ SharedMemory::SharedMemory(Options options, int fd, uint8_t* base,
       fd_(fd),
       base_(base),
       capacity_(capacity),
-      geometry_(geometry) {}
+      geometry_(geometry) {
+  if (options_.writable) internal::RegisterWriterForFork(this);
+}
 
 SharedMemory::~SharedMemory() {
+  if (options_.writable) internal::UnregisterWriterForFork(this);
   munmap(base_, capacity_);
-  close(fd_);  // drops the writer lock, if we held it
+  // Drops the writer lock, if we held it: the mapping's hold on the open
+  // file description went with munmap, this is the last one.
+  if (fd_ >= 0) close(fd_);
+}
+
+void SharedMemory::DetachAfterFork() {
+  forked_from_ = getppid();
+  if (pool_ != nullptr) pool_->DetachAfterFork(forked_from_);
+  // Both the mapping and the descriptor hold the parent's open file
+  // description, which holds the writer lock; swap each for one of a new,
+  // read-only open file description of the same file.
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fd_);
+  int read_only = open(self, O_RDONLY | O_CLOEXEC);
+  if (read_only >= 0 &&
+      mmap(base_, capacity_, PROT_READ, MAP_SHARED | MAP_FIXED, read_only, 0) !=
+          MAP_FAILED &&
+      dup3(read_only, fd_, O_CLOEXEC) >= 0) {
+    close(read_only);
+    return;
+  }
+  // Out of descriptors or memory: give up reading rather than the lock.
+  if (read_only >= 0) close(read_only);
+  mmap(base_, capacity_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  close(fd_);
+  fd_ = -1;
 }
 
 HeaderSnapshot SharedMemory::ReadHeader() const {
@@ -480,12 +559,17 @@ absl::Status SharedMemory::Flush() const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<pid_t>> SharedMemory::CurrentWriterPid() const {
+  return internal::QueryWriterLock(fd_, path());
+}
+
 absl::StatusOr<std::optional<pid_t>> SharedMemory::WriterPid(
     const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno(errno, "cannot open", path);
-  FdCloser closer(fd);
-  return internal::QueryWriterLock(fd, path);
+  absl::StatusOr<int> fd =
+      internal::OpenRegularFile(path, O_RDONLY, "cannot open");
+  if (!fd.ok()) return fd.status();
+  FdCloser closer(*fd);
+  return internal::QueryWriterLock(*fd, path);
 }
 
 }  // namespace shmio

@@ -27,6 +27,8 @@
 
 namespace shmio {
 
+class Pool;
+
 // The original's options, plus the capacity-only form.
 //
 // Creating (writable, file missing or empty) needs a size: either `capacity`
@@ -59,7 +61,10 @@ struct Options {
   // SHMIO_DEBUG=true in the environment turns this on too.
   bool debug_checks = false;
 
-  // Permission bits for a file this call creates.
+  // Permission bits for a file this call creates, minus the process's
+  // umask. 0644: the owner writes, every local user may read (as a file
+  // made by the original Node.js library). A reader in inotify mode also
+  // needs write access, to arm the doorbell (see README "Security").
   mode_t create_mode = 0644;
 };
 
@@ -146,8 +151,22 @@ class SharedMemory {
   absl::Status Flush() const;
 
   // Returns the pid holding the writer lock on `path`, 0 when the lock is
-  // held but the pid is unknown, or nullopt when no writer holds it.
+  // held but the pid is unknown, or nullopt when no writer holds it. Never
+  // blocks (a FIFO at `path` is refused, not opened).
   static absl::StatusOr<std::optional<pid_t>> WriterPid(const std::string& path);
+
+  // The same for the file this SharedMemory has open, wherever its path
+  // now points (it may have been renamed or removed).
+  absl::StatusOr<std::optional<pid_t>> CurrentWriterPid() const;
+
+  // Nonzero in a child made by fork() from the process that opened this
+  // writable SharedMemory: the parent's pid. Such a child reads the log
+  // through a read-only mapping and may not write (see fork_guard.h).
+  pid_t forked_from() const { return forked_from_; }
+
+  // Internal: the fork guard's child handler (shmio/fork_guard.h) calls it
+  // in a fork() child. Only async-signal-safe calls.
+  void DetachAfterFork();
 
  private:
   friend class Pool;
@@ -162,7 +181,8 @@ class SharedMemory {
   uint8_t* base_;
   uint64_t capacity_;
   std::optional<Geometry> geometry_;
-  bool has_pool_ = false;  // one Pool per writable SharedMemory
+  Pool* pool_ = nullptr;  // the one Pool of a writable SharedMemory; not owned
+  pid_t forked_from_ = 0;
 };
 
 // True when SHMIO_DEBUG=true is set in the environment (read once).

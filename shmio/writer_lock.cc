@@ -1,6 +1,7 @@
 #include "shmio/writer_lock.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,14 +39,19 @@ pid_t PidFromExtension(int fd) {
   return static_cast<pid_t>(format::DecodeU64(pid));
 }
 
+// True unless `pid` is known to have exited.
+bool MayBeAlive(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
 // The pid of the writer lock's holder, or 0 when it cannot be known.
 pid_t PidOfHolder(int fd) {
   struct flock fl = LockRange(F_RDLCK, kPidByte);
   if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) return fl.l_pid;
   // No POSIX lock shows: our own process's locks never conflict with us,
   // and a writer that closed any descriptor of the file lost its pid lock.
-  // The extension's record of the last writer is the best remaining guess.
-  return PidFromExtension(fd);
+  // The extension's record of the last writer is the best remaining guess,
+  // unless that process is gone (then whoever holds the lock is unknown).
+  pid_t recorded = PidFromExtension(fd);
+  return recorded > 0 && MayBeAlive(recorded) ? recorded : 0;
 }
 
 std::string HolderText(pid_t pid) {
@@ -53,6 +59,7 @@ std::string HolderText(pid_t pid) {
   if (pid == getpid()) return absl::StrFormat("this process (pid %d)", pid);
   return absl::StrFormat("pid %d", pid);
 }
+
 
 }  // namespace
 

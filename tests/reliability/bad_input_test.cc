@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "shmio/format.h"
+#include "shmio/consumer.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 #include "tests/reliability/child_process.h"
@@ -183,17 +184,37 @@ TEST_F(BadInputTest, DataOffsetOutsideTheFileIsRefused) {
                   {below, "dataOffset"});
 }
 
-TEST_F(BadInputTest, CommittedOutsideTheFileIsRefused) {
-  std::string path = MakeLog("committed-beyond");
-  WriteU64At(path, shmio::format::kCommittedOffset, kCapacity + 1);
-  ExpectOpenFails(ReaderOptions(path), absl::StatusCode::kDataLoss,
-                  {path, absl::StrCat(kCapacity + 1)});
+// A committed value outside the file: a writer refuses to continue from
+// it; a reader may open the log (a Node.js writer stopped mid-store leaves
+// such a value for as long as it is stopped), but its Consumer delivers
+// nothing on it and says what is wrong, naming the value.
+TEST_F(BadInputTest, CommittedOutsideTheFileIsRefusedByWritersAndNeverTrusted) {
+  for (uint64_t bad : {kCapacity + 1, uint64_t{100}}) {  // 100: below dataOffset 256
+    SCOPED_TRACE(bad);
+    std::string path = MakeLog(absl::StrCat("committed-", bad));
+    WriteU64At(path, shmio::format::kCommittedOffset, bad);
+    shmio::Options writer = ReaderOptions(path);
+    writer.writable = true;
+    FileState before = Snapshot(path);
+    auto refused = shmio::SharedMemory::Open(writer);
+    ASSERT_FALSE(refused.ok()) << "a writer continued from committed " << bad;
+    EXPECT_TRUE(absl::IsDataLoss(refused.status())) << refused.status();
+    EXPECT_THAT(std::string(refused.status().message()),
+                AllOf(HasSubstr(path), HasSubstr(absl::StrCat(bad)),
+                      HasSubstr("Node.js writer")));
 
-  // Below dataOffset (256 for a file made by shmio).
-  std::string below = MakeLog("committed-below");
-  WriteU64At(below, shmio::format::kCommittedOffset, 100);
-  ExpectOpenFails(ReaderOptions(below), absl::StatusCode::kDataLoss,
-                  {below, "100"});
+    auto reader = shmio::SharedMemory::Open(ReaderOptions(path));
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    shmio::Consumer consumer(reader->get());
+    absl::StatusOr<shmio::Batch> batch = consumer.Next();
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_TRUE(batch->empty()) << "frames delivered on committed " << bad;
+    absl::Status problem = consumer.CommittedProblem();
+    EXPECT_TRUE(absl::IsDataLoss(problem)) << problem;
+    EXPECT_THAT(std::string(problem.message()),
+                AllOf(HasSubstr(path), HasSubstr(absl::StrCat(bad))));
+    EXPECT_EQ(Snapshot(path), before) << "the file changed";
+  }
 }
 
 // Bad options are InvalidArgument before anything touches the disk: no file

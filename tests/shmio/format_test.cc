@@ -74,7 +74,14 @@ TEST(FormatTest, FreshCapacityOnlyFileHasTheDocumentedHeaderAndExtension) {
     EXPECT_EQ(bytes[offset], 0) << "reserved byte at " << offset;
   }
   EXPECT_EQ(ReadU64At(path, 128), 0u) << "doorbell armed";
-  for (uint64_t offset = 144; offset < 4096; ++offset) {
+  for (uint64_t offset = 144; offset < 252; ++offset) {
+    ASSERT_EQ(bytes[offset], 0) << "byte at " << offset;
+  }
+  // The debug sentinel: an empty frame [4][4] ending at dataOffset, which
+  // the original's debug-mode writer reads as "the previous frame".
+  EXPECT_EQ(ReadU16At(path, 252), 4u) << "sentinel leading size";
+  EXPECT_EQ(ReadU16At(path, 254), 4u) << "sentinel trailing size";
+  for (uint64_t offset = 256; offset < 4096; ++offset) {
     ASSERT_EQ(bytes[offset], 0) << "byte at " << offset;
   }
 }

@@ -114,6 +114,22 @@ class DamagedHeaderTest : public ::testing::Test {
     }
   }
 
+  // A writer must refuse with `expected_text` and the path; a reader opens.
+  // Neither touches the bytes.
+  void ExpectWriterRefusedReaderOpens(const std::string& expected_text) {
+    std::vector<uint8_t> before = shmio_test::ReadFileBytes(path_);
+    absl::StatusOr<std::unique_ptr<SharedMemory>> writer =
+        SharedMemory::Open({.path = path_, .writable = true});
+    ASSERT_FALSE(writer.ok()) << "a writer accepted a damaged committed value";
+    EXPECT_TRUE(absl::IsDataLoss(writer.status())) << writer.status();
+    EXPECT_THAT(std::string(writer.status().message()), HasSubstr(path_));
+    EXPECT_THAT(std::string(writer.status().message()), HasSubstr(expected_text));
+    absl::StatusOr<std::unique_ptr<SharedMemory>> reader =
+        SharedMemory::Open({.path = path_});
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    EXPECT_EQ(shmio_test::ReadFileBytes(path_), before) << "the file changed";
+  }
+
   std::string path_ = TempPath("header");
 };
 
@@ -127,14 +143,17 @@ TEST_F(DamagedHeaderTest, DataOffsetBeyondTheFileIsRefused) {
   ExpectRefused("5000");
 }
 
-TEST_F(DamagedHeaderTest, CommittedBeyondTheFileIsRefused) {
+// A reader never trusts `committed` (its Consumer validates every value and
+// a stalled Node.js writer may leave a torn one for long), so only a writer
+// refuses a log whose committed value lies outside the file.
+TEST_F(DamagedHeaderTest, CommittedBeyondTheFileIsRefusedByAWriter) {
   shmio_test::WriteU64At(path_, 16, 4097);
-  ExpectRefused("4097");
+  ExpectWriterRefusedReaderOpens("4097");
 }
 
-TEST_F(DamagedHeaderTest, CommittedBeforeTheDataOffsetIsRefused) {
+TEST_F(DamagedHeaderTest, CommittedBeforeTheDataOffsetIsRefusedByAWriter) {
   shmio_test::WriteU64At(path_, 16, 100);
-  ExpectRefused("100");
+  ExpectWriterRefusedReaderOpens("100");
 }
 
 TEST_F(DamagedHeaderTest, UnknownFormatVersionIsRefused) {
