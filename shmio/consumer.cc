@@ -16,10 +16,10 @@ int64_t NowNs() {
       .count();
 }
 
-constexpr int64_t kConfirmNs = int64_t{Consumer::kDamageConfirmMs} * 1000000;
-// Longest a single call keeps re-reading a value that keeps changing but
-// never validates; then it answers "nothing new yet" and the caller retries.
-constexpr int64_t kGiveUpNs = 10 * kConfirmNs;
+// How long a header that is not valid must stay so before it is damage: a
+// Node writer initialising a fresh file writes its three words one by one.
+constexpr int64_t kHeaderConfirmNs = 20 * 1000000;
+constexpr int64_t kTornRereadNs = int64_t{Consumer::kTornRereadUs} * 1000;
 
 }  // namespace
 
@@ -41,7 +41,7 @@ absl::Status Consumer::LoadHeaderIfNeeded() {
   // it to settle before calling it damage.
   int64_t now = NowNs();
   if (header_bad_since_ns_ == 0) header_bad_since_ns_ = now;
-  if (now - header_bad_since_ns_ < kConfirmNs) return absl::OkStatus();
+  if (now - header_bad_since_ns_ < kHeaderConfirmNs) return absl::OkStatus();
   return absl::DataLossError(absl::StrFormat(
       "%s is damaged: headerSize %d (expected %d) or dataOffset %d (expected "
       "%d to %d) is wrong",
@@ -80,31 +80,45 @@ absl::StatusOr<uint64_t> Consumer::CommittedSlow() {
   if (!header.ok()) return header;
   if (data_offset_ == 0) return uint64_t{0};  // empty: no writer yet
 
-  uint64_t candidate = shm_->LoadCommitted();
-  if (candidate == validated_) return validated_;
-  if (IsGenuine(candidate)) return validated_ = candidate;
-  std::string problem = Validate(candidate);
-
-  // Torn (a Node writer mid-store) or damaged: re-read until the value
-  // validates or the same bad value has persisted for kDamageConfirmMs.
-  int64_t start = NowNs();
-  int64_t bad_since = start;
-  uint64_t bad = candidate;
+  // Torn (a Node writer mid-store) or bad: re-read for a moment, then answer
+  // with the last good value and keep the episode's start for
+  // CommittedProblem().
+  const int64_t start = NowNs();
   for (;;) {
-    std::this_thread::yield();
-    candidate = shm_->LoadCommitted();
-    int64_t now = NowNs();
-    if (candidate == validated_) return validated_;
-    if (candidate != bad) {
-      if (IsGenuine(candidate)) return validated_ = candidate;
-      problem = Validate(candidate);
-      bad = candidate;
-      bad_since = now;
-    } else if (now - bad_since >= kConfirmNs) {
-      return absl::DataLossError(problem);
+    const uint64_t candidate = shm_->LoadCommitted();
+    if (candidate == validated_ || IsGenuine(candidate)) {
+      unvalidated_since_ns_ = 0;
+      return validated_ = candidate;
     }
-    if (now - start >= kGiveUpNs) return validated_;  // nothing new yet
+    const int64_t now = NowNs();
+    if (now - start >= kTornRereadNs) {
+      if (unvalidated_since_ns_ == 0 || unvalidated_from_ != validated_) {
+        unvalidated_since_ns_ = start;
+        unvalidated_from_ = validated_;
+      }
+      return validated_;
+    }
+    std::this_thread::yield();
   }
+}
+
+absl::Duration Consumer::CommittedProblemAge() const {
+  if (unvalidated_since_ns_ == 0 || unvalidated_from_ != validated_) {
+    return absl::ZeroDuration();
+  }
+  return absl::Nanoseconds(NowNs() - unvalidated_since_ns_);
+}
+
+absl::Status Consumer::CommittedProblem() const {
+  if (data_offset_ == 0) return absl::OkStatus();
+  const uint64_t candidate = shm_->LoadCommitted();
+  if (candidate == validated_ || IsGenuine(candidate)) return absl::OkStatus();
+  return absl::DataLossError(absl::StrFormat(
+      "%s (for %d ms; frames up to offset %d were validated and are "
+      "readable). The header is damaged, or a Node.js writer, which stores "
+      "committed one byte at a time, is stopped in the middle of a commit",
+      Validate(candidate), absl::ToInt64Milliseconds(CommittedProblemAge()),
+      validated_));
 }
 
 absl::StatusOr<Batch> Consumer::Next(BatchLimits limits) {

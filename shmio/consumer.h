@@ -5,13 +5,21 @@
 //
 // Why validate: the original Node.js writer stores the 8 bytes of
 // `committed` one at a time, so a reader can load a torn value (seen: 1-3 in
-// 10,000 loads while a Node writer runs flat out). A committed value that
-// goes backwards, lies outside the file, or does not end on a frame boundary
-// is treated as "not yet" and re-read, never as data. Only when the same bad
-// value persists for kDamageConfirmMs is it reported as damage (DataLoss
-// naming the offset). Files written by shmio C++ are published with one
-// release store and never tear; the check costs one extra walk over the new
-// frames' sizes.
+// 10,000 loads while a Node writer runs flat out), and a writer that is
+// descheduled or stopped between two of its byte stores leaves such a value
+// in place for as long as it is stopped. A committed value that goes
+// backwards, lies outside the file, or does not end on a frame boundary is
+// therefore never data: it is re-read for a moment and, if it still does not
+// validate, the Consumer answers with the last value it validated ("nothing
+// new yet") and keeps looking on every later call. It never gives up on a
+// log because of `committed` alone: the value may complete at any time.
+// CommittedProblem() says what is odd and for how long, so that a follower
+// can report it once and a one-shot reader can give up after a bounded
+// wait. Files written by shmio C++ are published with one release store and
+// never tear; the check costs one walk over the new frames' sizes.
+//
+// Damage below a validated value is another matter: a frame that fails its
+// bounds check there is DataLoss at once, naming the offset.
 //
 // Thread safety: one thread per Consumer. Many Consumers (threads,
 // processes) may read one log at once.
@@ -58,9 +66,9 @@ struct Batch {
 
 class Consumer {
  public:
-  // How long a bad committed value must persist before it counts as damage
-  // rather than a torn read.
-  static constexpr int kDamageConfirmMs = 20;
+  // How soon a follower should look again at a committed value that did
+  // not validate (a Node writer mid-store usually completes within it).
+  static constexpr int kRecheckMs = 20;
 
   // Where a Consumer starts.
   static constexpr uint64_t kBeginning = 0;  // the first frame, once known
@@ -74,11 +82,11 @@ class Consumer {
 
   // The last validated committed value (data offset for an empty log, 0
   // while the header is all zero). Loads, validates and returns the current
-  // one; a torn value gives the previous. Errors: DataLoss when a bad value
-  // persists (damage, or a log re-created smaller). Cost: one load when
-  // nothing moved; a walk over the new frames' sizes when it did. Only when
-  // a bad value is seen does the call re-read it, for up to kDamageConfirmMs
-  // (to confirm damage) and never more than 10 x kDamageConfirmMs in all.
+  // one; a value that does not validate gives the previous one (see the
+  // class comment and CommittedProblem()). Errors: DataLoss only for a
+  // damaged header (headerSize or dataOffset). Cost: one load when nothing
+  // moved; a walk over the new frames' sizes when it did. Only when a bad
+  // value is seen does the call re-read it, for at most kTornRereadUs.
   absl::StatusOr<uint64_t> Committed() {
     // Fast path, inline: nothing moved, or it moved to a value whose new
     // frames end exactly on it (always so for a shmio C++ writer).
@@ -90,6 +98,21 @@ class Consumer {
     return CommittedSlow();
   }
 
+  // How long a call re-reads a committed value that does not validate
+  // before it answers with the last good one.
+  static constexpr int kTornRereadUs = 50;
+
+  // OK when the committed value in the header now is genuine (or has not
+  // moved); otherwise DataLoss saying what is wrong with it (outside the
+  // file, going backwards, not on a frame boundary, naming the offsets), how
+  // long values have failed to validate, and that a Node.js writer may be
+  // stopped mid-commit. Loads `committed` once; does not move the cursor.
+  absl::Status CommittedProblem() const;
+
+  // How long values loaded by Committed() have failed to validate without a
+  // genuine one in between (zero when the last one was genuine).
+  absl::Duration CommittedProblemAge() const;
+
   // Busy-polls, with no syscall and no sleep, until the committed value is
   // past the cursor (true) or `deadline` passes (false); then Poll() or
   // Next() reads what came. For a reader that owns a core and wants the
@@ -99,7 +122,10 @@ class Consumer {
   // way with the committed value instead of being fetched after it (one
   // cache miss less per wake-up; see README "Performance"). The clock is
   // read once every kPollsPerClockRead polls. On a file whose header no
-  // writer has initialised yet it answers true once, when one does.
+  // writer has initialised yet it answers true once, when one does. It also
+  // answers true when `committed` moved to a value that does not validate
+  // (a Node writer mid-store): Poll() then finds nothing, and the loop
+  // spins again.
   bool SpinUntilNew(absl::Time deadline) {
     // The cursor means the first frame only once the header is known; a
     // damaged header is left for Poll() or Next() to report.
@@ -212,6 +238,11 @@ class Consumer {
   // When a bad header was first seen (0 = not now), to tell a Node writer
   // initialising it byte by byte from damage.
   int64_t header_bad_since_ns_ = 0;
+  // When Committed() first saw a value that did not validate, since the
+  // last genuine one (0 = the last one was genuine), and the validated value
+  // that episode started from.
+  int64_t unvalidated_since_ns_ = 0;
+  uint64_t unvalidated_from_ = 0;
 };
 
 }  // namespace shmio

@@ -61,8 +61,7 @@ absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
     if (err == EACCES || err == EPERM || err == EROFS) {
       return absl::PermissionDeniedError(absl::StrFormat(
           "cannot arm the doorbell of %s: arming writes a flag into the "
-          "file, and this process may not write to it; watch it with a "
-          "timer instead",
+          "file, and this process may not write to it",
           path));
     }
     return absl::ErrnoToStatus(err, absl::StrFormat("cannot open %s", path));
@@ -89,7 +88,7 @@ absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
                              .load(std::memory_order_acquire);
     munmap(page, kDoorbellPageBytes);
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s has no doorbell: it %s; poll it with a timer instead", path,
+        "%s has no doorbell: it %s", path,
         committed == 0 ? "has not been initialised by a writer yet"
                        : "was written by the Node.js library, which never rings"));
   }

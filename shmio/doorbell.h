@@ -79,6 +79,13 @@ class Doorbell {
   // IN_MODIFY event; the writer's next commit rings.
   uint64_t ArmAndLoadCommitted();
 
+  // Loads `committed` (acquire) through the doorbell's own mapping.
+  uint64_t LoadCommitted() const {
+    // Acquire: as in ArmAndLoadCommitted; the caller may read on from it.
+    return format::AtomicWord(page_, format::kCommittedOffset)
+        .load(std::memory_order_acquire);
+  }
+
   const std::string& path() const { return path_; }
 
  private:

@@ -36,7 +36,7 @@ absl::Status FrameDamageAt(const uint8_t* base, uint64_t offset, uint64_t limit,
 }
 
 absl::Status FrameDamageBefore(const uint8_t* base, uint64_t end, uint64_t floor,
-                               bool debug, const std::string& path) {
+                               const std::string& path) {
   if (end - floor < format::kFrameOverhead) {
     return absl::DataLossError(absl::StrFormat(
         "%s is damaged before offset %d: only %d bytes remain after %d, too "
@@ -51,11 +51,12 @@ absl::Status FrameDamageBefore(const uint8_t* base, uint64_t end, uint64_t floor
         path, total, end - format::kFrameSizeBytes, floor, end));
   }
   uint64_t leading = format::DecodeU16(base + end - total);
-  if (debug && leading != total) {
+  if (leading != total) {
     return absl::DataLossError(absl::StrFormat(
-        "[DEBUG] %s is damaged at offset %d: leading size %d but trailing size "
-        "%d at offset %d",
-        path, end - total, leading, total, end - format::kFrameSizeBytes));
+        "%s is damaged at offset %d: walking backwards, the trailing size %d "
+        "at offset %d points to a frame at %d whose leading size is %d",
+        path, end - total, total, end - format::kFrameSizeBytes, end - total,
+        leading));
   }
   return absl::InternalError(absl::StrFormat(
       "%s: frame ending at offset %d reported damaged but checks out", path, end));
@@ -97,8 +98,8 @@ ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
     : ReverseFrameRange(shm, from, to, shm.debug_checks()) {}
 
 ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
-                                     uint64_t to, bool debug)
-    : shm_(&shm), base_(shm.data()), from_(from), to_(to), debug_(debug) {
+                                     uint64_t to, bool /*debug*/)
+    : shm_(&shm), base_(shm.data()), from_(from), to_(to) {
   if (ABSL_PREDICT_FALSE(!RangeFits(shm, from, to))) {
     status_ = RangeError(shm, from, to);
     from_ = to_ = 0;
@@ -106,7 +107,7 @@ ReverseFrameRange::ReverseFrameRange(const SharedMemory& shm, uint64_t from,
 }
 
 void ReverseFrameRange::Fail(uint64_t end) const {
-  status_ = FrameDamageBefore(base_, end, from_, debug_, shm_->path());
+  status_ = FrameDamageBefore(base_, end, from_, shm_->path());
 }
 
 }  // namespace shmio

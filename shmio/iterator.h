@@ -11,8 +11,11 @@
 //
 // Bounds: every frame's size is checked against [from, to) before its bytes
 // are touched (one compare), so a damaged or hostile file ends the walk with
-// a DataLoss status naming the offset, never an out-of-bounds read. With
-// debug checks the leading and trailing sizes must agree too ("[DEBUG]").
+// a DataLoss status naming the offset, never an out-of-bounds read. A
+// reverse walk also checks that each frame's leading and trailing sizes
+// agree; a forward walk does so with debug checks ("[DEBUG]"). So the two
+// walks never disagree on a frame: where one would see a frame the other
+// does not, one of them reports damage.
 // The caller chooses `to`: below a validated committed value (Consumer does
 // that), or any range it knows holds whole frames.
 #ifndef SHMIO_ITERATOR_H_
@@ -62,18 +65,20 @@ inline bool TryReadFrameAt(const uint8_t* base, uint64_t offset, uint64_t limit,
 }
 
 // Same, backwards: the frame that ends at `end` and starts at or after
-// `floor`, found through its trailing size.
+// `floor`, found through its trailing size. Its leading size must equal the
+// trailing one, with or without debug checks: a reverse walk steps from
+// trailing size to trailing size, so one damaged size would otherwise make
+// it invent a frame that the forward walk never sees (the forward walk
+// needs no such check: a damaged trailing size does not move it).
 inline bool TryReadFrameBefore(const uint8_t* base, uint64_t end, uint64_t floor,
-                               bool debug, Frame* frame) {
+                               Frame* frame) {
   if (ABSL_PREDICT_FALSE(end - floor < format::kFrameOverhead)) return false;
   uint64_t total = format::DecodeU16(base + end - format::kFrameSizeBytes);
   if (ABSL_PREDICT_FALSE(total < format::kFrameOverhead || total > end - floor)) {
     return false;
   }
   uint64_t offset = end - total;
-  if (ABSL_PREDICT_FALSE(debug) && format::DecodeU16(base + offset) != total) {
-    return false;
-  }
+  if (ABSL_PREDICT_FALSE(format::DecodeU16(base + offset) != total)) return false;
   frame->offset = offset;
   frame->payload = absl::Span<const uint8_t>(base + offset + format::kFrameSizeBytes,
                                              total - format::kFrameOverhead);
@@ -85,9 +90,9 @@ inline bool TryReadFrameBefore(const uint8_t* base, uint64_t end, uint64_t floor
 absl::Status FrameDamageAt(const uint8_t* base, uint64_t offset, uint64_t limit,
                            bool debug, const std::string& path);
 
-// Same for TryReadFrameBefore(base, end, floor, debug).
+// Same for TryReadFrameBefore(base, end, floor).
 absl::Status FrameDamageBefore(const uint8_t* base, uint64_t end, uint64_t floor,
-                               bool debug, const std::string& path);
+                               const std::string& path);
 
 // The frames in [from, to), in order.
 class FrameRange {
@@ -195,8 +200,7 @@ class ReverseFrameRange {
     void Load() {
       if (position_ == range_->from_) return;
       if (ABSL_PREDICT_FALSE(!TryReadFrameBefore(range_->base_, position_,
-                                                 range_->from_, range_->debug_,
-                                                 &frame_))) {
+                                                 range_->from_, &frame_))) {
         range_->Fail(position_);
         position_ = range_->from_;
       }
@@ -207,6 +211,10 @@ class ReverseFrameRange {
     Frame frame_;
   };
 
+  // The frames in [from, to), as FrameRange's constructor. A reverse walk
+  // always compares each frame's leading and trailing sizes, so debug
+  // checks add nothing to it; the second form exists for symmetry with
+  // FrameRange.
   ReverseFrameRange(const SharedMemory& shm, uint64_t from, uint64_t to);
   ReverseFrameRange(const SharedMemory& shm, uint64_t from, uint64_t to,
                     bool debug);
@@ -223,7 +231,6 @@ class ReverseFrameRange {
   const uint8_t* base_;
   uint64_t from_;
   uint64_t to_;
-  bool debug_;
   mutable absl::Status status_;  // what the last walk found
 };
 

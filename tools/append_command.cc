@@ -23,9 +23,23 @@ namespace shmio::cli {
 namespace {
 
 constexpr FlagSpec kFlags[] = {
-    {"create", false}, {"capacity", true}, {"size", true},  {"num", true},
-    {"overlap", true}, {"batch", true},    {"format", true},
+    {"create", false}, {"capacity", true}, {"size", true},
+    {"num", true},     {"overlap", true},  {"batch", true},
+    {"format", true},  {"permissions", true},
 };
+
+// --permissions=OCTAL: the mode bits of a file --create makes (0644 when
+// not given, minus the umask).
+absl::StatusOr<mode_t> ParsePermissions(const std::string& text) {
+  bool octal = !text.empty() && text.size() <= 4 &&
+               text.find_first_not_of("01234567") == std::string::npos;
+  if (!octal) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--permissions=%s: expected octal permission bits such as 0600 or 0644",
+        text));
+  }
+  return static_cast<mode_t>(std::strtoul(text.c_str(), nullptr, 8));
+}
 
 // What the command line asks for, checked before anything touches disk.
 struct AppendRequest {
@@ -75,6 +89,11 @@ absl::StatusOr<AppendRequest> ParseRequest(const ParsedArgs& parsed) {
         "a geometry needs --size and --num (and optionally --overlap)");
   }
   request.has_size = parsed.Has("capacity") || geometry;
+  if (std::optional<std::string> permissions = parsed.Value("permissions")) {
+    absl::StatusOr<mode_t> mode = ParsePermissions(*permissions);
+    if (!mode.ok()) return mode.status();
+    request.options.create_mode = *mode;
+  }
   request.options.path = request.path;
   request.options.writable = true;
   request.options.debug_checks = DebugFromEnvironment();
@@ -204,7 +223,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 const Command kAppendCommand = {
     "append",
     "append FILE [--create] [--capacity=N | --size=N --num=N --overlap=N] "
-    "[--batch=N] [--format=hex|text]",
+    "[--permissions=OCTAL] [--batch=N] [--format=hex|text]",
     "append one payload per stdin line; print the committed size",
     &Run,
 };

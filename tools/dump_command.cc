@@ -18,24 +18,6 @@ constexpr FlagSpec kFlags[] = {
     {"cursor", false},  {"reverse", false}, {"debug", false},
 };
 
-// Checks that `cursor` (given as --NAME) is a frame boundary at or below the
-// committed value, using the Consumer's own walk.
-absl::Status CheckBoundary(Consumer& consumer, const char* name,
-                           uint64_t cursor, uint64_t data_offset) {
-  // Consumer::Seek(0) means "the first frame" (Consumer::kBeginning), so an
-  // offset inside the header is refused here, before it can mean that.
-  absl::Status status =
-      cursor < data_offset
-          ? absl::InvalidArgumentError(absl::StrFormat(
-                "cursor %d is inside the header; the first frame is at %d",
-                cursor, data_offset))
-          : consumer.Seek(cursor);
-  if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrFormat("--%s=%d: %s", name, cursor,
-                                      status.message()));
-}
-
 // Prints every frame of `range` (FrameRange or ReverseFrameRange). Returns
 // the range's status, or an error when the output failed.
 template <typename Range>
@@ -72,31 +54,18 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 
   absl::StatusOr<LogSnapshot> log = OpenLogSnapshot(path, debug);
   if (!log.ok()) return ReportFailure(io, self, path, log.status());
-  if (log->empty_log()) {
-    // No writer has initialised the file: no frames, and only the
-    // beginning is a valid cursor.
-    for (const std::optional<uint64_t>* bound : {&*from_flag, &*to_flag}) {
-      if (bound->has_value() && **bound != 0) {
-        return ReportFailure(
-            io, self, path,
-            absl::OutOfRangeError(absl::StrFormat(
-                "cursor %d is past the end of an empty log (all-zero header)",
-                **bound)));
-      }
-    }
-    return FinishOutput(io, self, kExitOk);
-  }
-
-  uint64_t from = from_flag->value_or(log->data_offset);
-  uint64_t to = to_flag->value_or(log->committed);
   if (to_flag->has_value()) {
-    absl::Status status = CheckBoundary(*log->consumer, "to", to, log->data_offset);
+    absl::Status status = CheckCursor(*log, "to", **to_flag);
     if (!status.ok()) return ReportFailure(io, self, path, status);
   }
   if (from_flag->has_value()) {
-    absl::Status status = CheckBoundary(*log->consumer, "from", from, log->data_offset);
+    absl::Status status = CheckCursor(*log, "from", **from_flag);
     if (!status.ok()) return ReportFailure(io, self, path, status);
   }
+  // No writer has initialised an empty file: no frames.
+  if (log->empty_log()) return FinishOutput(io, self, kExitOk);
+  uint64_t from = from_flag->value_or(log->data_offset);
+  uint64_t to = to_flag->value_or(log->committed);
 
   FramePrinter printer(io.out, *format, parsed->Has("cursor"));
   absl::Status printed;

@@ -23,19 +23,26 @@ absl::StatusOr<std::string> ParsedArgs::File() const {
   return positional_[0];
 }
 
+absl::StatusOr<uint64_t> ParseUnsigned(absl::string_view flag,
+                                       absl::string_view text) {
+  uint64_t value = 0;
+  // SimpleAtoi accepts a leading '+' and spaces; a flag value is digits only.
+  bool digits_only = !text.empty() &&
+                     text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits_only || !absl::SimpleAtoi(text, &value)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--%s=%s is not a non-negative decimal integer", flag, text));
+  }
+  return value;
+}
+
 absl::StatusOr<std::optional<uint64_t>> ParsedArgs::Uint(
     absl::string_view name) const {
   std::optional<std::string> text = Value(name);
   if (!text.has_value()) return std::optional<uint64_t>();
-  uint64_t value = 0;
-  // SimpleAtoi accepts a leading '+' and spaces; a flag value is digits only.
-  bool digits_only = !text->empty() &&
-                     text->find_first_not_of("0123456789") == std::string::npos;
-  if (!digits_only || !absl::SimpleAtoi(*text, &value)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--%s=%s is not a non-negative decimal integer", name, *text));
-  }
-  return std::optional<uint64_t>(value);
+  absl::StatusOr<uint64_t> value = ParseUnsigned(name, *text);
+  if (!value.ok()) return value.status();
+  return std::optional<uint64_t>(*value);
 }
 
 absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args,

@@ -51,6 +51,12 @@ class ParsedArgs {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
+// Parses `text`, the value of --`flag`, as a decimal unsigned integer:
+// digits only (no sign, no spaces). InvalidArgument naming the flag
+// otherwise. The one parser of numbers and cursors on the command line.
+absl::StatusOr<uint64_t> ParseUnsigned(absl::string_view flag,
+                                       absl::string_view text);
+
 // Parses `args` against `specs`. Accepts `--name=value` for value flags,
 // `--name` for switches, and `--` to end the flags. InvalidArgument (a
 // usage error) for an unknown flag, a missing or unexpected value, or a flag

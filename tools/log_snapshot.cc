@@ -11,37 +11,20 @@
 namespace shmio::cli {
 namespace {
 
-// How long a re-read waits; short against kDamageConfirmMs so a torn value
-// is retried many times before the Consumer calls it damage.
+// How long to wait between two looks at a value that did not validate.
 constexpr absl::Duration kRereadPause = absl::Milliseconds(1);
 
 // Settles the committed value through the Consumer (see the header).
-absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
-                                         const SharedMemory& shm,
-                                         Consumer& consumer) {
-  absl::Time deadline = absl::Now() + absl::Milliseconds(kSettleDeadlineMs);
-  uint64_t first_raw = shm.LoadCommitted();
-  bool raw_changed = false;
+absl::StatusOr<uint64_t> SettleCommitted(Consumer& consumer) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(kSettleDeadlineMs);
   while (true) {
-    uint64_t raw_before = shm.LoadCommitted();
     absl::StatusOr<uint64_t> validated = consumer.Committed();
     if (!validated.ok()) return validated.status();
-    uint64_t raw_after = shm.LoadCommitted();
-    raw_changed = raw_changed || raw_before != first_raw || raw_after != first_raw;
-    // The Consumer answers with the value it just validated or, when it must
-    // re-read, the last good one (genuine, but possibly hiding damage). A
-    // value the header held around the call is the current one, validated.
-    if (*validated == raw_before || *validated == raw_after) return *validated;
-    if (absl::Now() > deadline) {
-      if (raw_changed) {
-        // A writer keeps moving the value; *validated was genuine when read.
-        return *validated;
-      }
-      return absl::DataLossError(absl::StrFormat(
-          "%s: committed value %d stayed invalid for %d ms (file is %d bytes, "
-          "last good value %d): the header is damaged",
-          path, raw_after, kSettleDeadlineMs, shm.capacity(), *validated));
-    }
+    // The value in the header now is genuine (a writer may have moved it
+    // past *validated meanwhile: that is a later state, equally fine).
+    absl::Status problem = consumer.CommittedProblem();
+    if (problem.ok()) return *validated;
+    if (absl::Now() >= deadline) return problem;
     absl::SleepFor(kRereadPause);
   }
 }
@@ -51,9 +34,9 @@ absl::StatusOr<uint64_t> SettleCommitted(const std::string& path,
 absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
                                             bool debug) {
   GuardAgainstShrinkingFile(path);
-  // Open() refuses what is not a log (a directory, a file shorter than the
-  // header, a damaged header) and already re-reads a torn committed value
-  // for Consumer::kDamageConfirmMs before it calls it damage.
+  // Open() refuses what is not a log (a directory, a FIFO, a file shorter
+  // than the header, a damaged header); the committed value is the
+  // Consumer's to validate.
   Options options;
   options.path = path;
   options.debug_checks = debug;
@@ -67,11 +50,36 @@ absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
   if (snapshot.empty_log()) return snapshot;  // no writer yet: no frames
 
   snapshot.data_offset = snapshot.header.data_offset;
-  absl::StatusOr<uint64_t> committed =
-      SettleCommitted(path, *snapshot.shm, *snapshot.consumer);
+  absl::StatusOr<uint64_t> committed = SettleCommitted(*snapshot.consumer);
   if (!committed.ok()) return committed.status();
   snapshot.committed = *committed;
   return snapshot;
+}
+
+absl::Status CheckCursorOutsideHeader(const HeaderSnapshot& header,
+                                      const char* flag, uint64_t cursor) {
+  if (header.format == FileFormat::kEmpty) {
+    if (cursor == 0) return absl::OkStatus();
+    return absl::OutOfRangeError(absl::StrFormat(
+        "--%s=%d: cursor %d is past the end of an empty log (all-zero header)",
+        flag, cursor, cursor));
+  }
+  if (cursor < header.data_offset) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--%s=%d: cursor %d is inside the header; the first frame is at %d "
+        "(--from=begin names it)",
+        flag, cursor, cursor, header.data_offset));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCursor(LogSnapshot& log, const char* flag, uint64_t cursor) {
+  absl::Status status = CheckCursorOutsideHeader(log.header, flag, cursor);
+  if (!status.ok() || log.empty_log()) return status;
+  status = log.consumer->Seek(cursor);
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrFormat("--%s=%d: %s", flag, cursor,
+                                                     status.message()));
 }
 
 }  // namespace shmio::cli

@@ -2,13 +2,13 @@
 // file must be at least a header long, is opened read-only (never created,
 // never written), and its committed value is settled once.
 //
-// Settling: a live Node.js writer can show a torn committed value for an
-// instant, so a value that is outside the file or not on a frame boundary is
-// re-read (shmio::Consumer does the validating and the damage confirmation,
-// Consumer::kDamageConfirmMs) and reported as damage only when it persists.
-// The whole wait is bounded by kSettleDeadlineMs (plus one
-// Consumer::Committed() call, itself bounded): a one-shot command never
-// waits indefinitely.
+// Settling: a live Node.js writer stores committed one byte at a time, so it
+// can show a torn value for an instant, or for as long as it is stopped in
+// the middle of a store. shmio::Consumer validates every value (never
+// trusting one that is outside the file or not on a frame boundary); a
+// one-shot command keeps asking it for up to kSettleDeadlineMs, then reports
+// what it saw: the value, what is wrong with it, and that a Node.js writer
+// may be mid-commit. A one-shot command never waits longer.
 #ifndef SHMIO_TOOLS_LOG_SNAPSHOT_H_
 #define SHMIO_TOOLS_LOG_SNAPSHOT_H_
 
@@ -23,7 +23,7 @@
 namespace shmio::cli {
 
 // Upper bound on settling the committed value, whatever the file does.
-inline constexpr int kSettleDeadlineMs = 50 * Consumer::kDamageConfirmMs;
+inline constexpr int kSettleDeadlineMs = 3000;
 
 // A read-only log and the committed value a one-shot command works with.
 struct LogSnapshot {
@@ -41,11 +41,27 @@ struct LogSnapshot {
 };
 
 // Opens `path` read-only with `debug` checks and settles its committed
-// value. Errors: NotFound for a missing file; DataLoss for a file shorter
-// than the 24-byte header ("not a shmio log"), a damaged header, or a
-// committed value that stays invalid (naming the value and the file size).
+// value. Errors: NotFound for a missing file; Unavailable for a log being
+// created; DataLoss for a file shorter than the 24-byte header ("not a
+// shmio log"), a damaged header, or a committed value that stays invalid
+// for kSettleDeadlineMs (Consumer::CommittedProblem(): the value, what is
+// wrong, how long, and the Node.js hint).
 absl::StatusOr<LogSnapshot> OpenLogSnapshot(const std::string& path,
                                             bool debug);
+
+// The one check of a cursor given on the command line as --`flag` (dump's
+// --from and --to, tail's --from, with or without -f), against the header
+// `header`: 0 is the only cursor of an empty log (all-zero header); in any
+// other log a cursor at or past dataOffset (a cursor inside the header, 0
+// included, is refused: --from=begin names the first frame). OutOfRange or
+// InvalidArgument naming the flag, the cursor and the first frame's offset.
+absl::Status CheckCursorOutsideHeader(const HeaderSnapshot& header,
+                                      const char* flag, uint64_t cursor);
+
+// CheckCursorOutsideHeader(log.header, ...), then that the cursor is a frame
+// boundary at or below log.committed (Consumer::Seek, which moves the
+// snapshot's consumer there).
+absl::Status CheckCursor(LogSnapshot& log, const char* flag, uint64_t cursor);
 
 }  // namespace shmio::cli
 

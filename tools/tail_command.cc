@@ -3,12 +3,14 @@
 #include <signal.h>
 #include <uv.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
 #include "tools/flag_parser.h"
@@ -38,11 +40,13 @@ absl::StatusOr<From> ParseFrom(const std::optional<std::string>& value) {
     from.start = uvwatch::Start::kEnd;
     return from;
   }
-  if (!absl::SimpleAtoi(*value, &from.cursor)) {
+  absl::StatusOr<uint64_t> cursor = ParseUnsigned("from", *value);
+  if (!cursor.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--from=%s: expected begin, end or a cursor (a byte offset)", *value));
   }
   from.start = uvwatch::Start::kCursor;
+  from.cursor = *cursor;
   return from;
 }
 
@@ -65,12 +69,7 @@ int PrintCommitted(const std::string& path, const From& from,
   }
   uint64_t start = log->data_offset;
   if (from.start == uvwatch::Start::kCursor) {
-    absl::Status status = from.cursor < log->data_offset
-                              ? absl::InvalidArgumentError(absl::StrFormat(
-                                    "--from=%d is inside the header; the first "
-                                    "frame is at %d",
-                                    from.cursor, log->data_offset))
-                              : log->consumer->Seek(from.cursor);
+    absl::Status status = CheckCursor(*log, "from", from.cursor);
     if (!status.ok()) return ReportFailure(io, self, path, status);
     start = from.cursor;
   }
@@ -85,51 +84,116 @@ int PrintCommitted(const std::string& path, const From& from,
   return FinishOutput(io, self, kExitOk);
 }
 
+// How often a follower looks again at a log that is being created.
+constexpr uint64_t kCreationRetryMs = 20;
+
 // Follows the log on a libuv loop until SIGINT/SIGTERM or an error. All of
-// it runs on this thread, the loop's.
+// it runs on this thread, the loop's. Every libuv call that can fail is
+// checked: out of descriptors (`prlimit --nofile`) is an error and exit 1,
+// never a crash.
 class Follower {
  public:
-  Follower(const std::string& path, FramePrinter& printer, const CommandIo& io)
-      : path_(path), printer_(printer), io_(io) {}
+  Follower(const std::string& path, const From& from, FramePrinter& printer,
+           const CommandIo& io)
+      : path_(path), from_(from), printer_(printer), io_(io) {}
 
-  int Run(const uvwatch::Options& options) {
-    const Command& self = kTailCommand;
+  int Run(uvwatch::Options options) {
+    options_ = std::move(options);
+    options_.on_notice = [this](const absl::Status& notice) {
+      absl::FPrintF(io_.err, "shmio tail: notice: %s\n", notice.message());
+    };
     // A log re-created smaller under the mapping is reported by uvwatch on
     // its next wake-up; a read racing with the truncation would fault.
     GuardAgainstShrinkingFile(path_);
-    uv_loop_init(&loop_);
-    auto subscription = uvwatch::Subscription::Open(
-        &loop_, path_, options,
-        [this](const shmio::Batch& batch) { OnBatch(batch); },
-        [this](const absl::Status& error) { Stop(ReportFailure(io_, self, path_, error)); });
-    if (!subscription.ok()) {
-      absl::Status status = subscription.status();
-      if (options.mode == uvwatch::Mode::kInotify &&
-          absl::IsFailedPrecondition(status)) {
-        status = absl::FailedPreconditionError(absl::StrFormat(
-            "--mode=inotify: %s (run with --mode=auto or --mode=timer)",
-            status.message()));
-      }
-      uv_run(&loop_, UV_RUN_NOWAIT);  // a half-made watcher may be closing
-      uv_loop_close(&loop_);
-      return ReportFailure(io_, self, path_, status);
-    }
-    subscription_ = *subscription;
-    for (int i = 0; i < 2; ++i) {
-      uv_signal_init(&loop_, &signals_[i]);
-      signals_[i].data = this;
-      uv_signal_start(&signals_[i], &Follower::OnSignal, i == 0 ? SIGINT : SIGTERM);
+    int r = uv_loop_init(&loop_);
+    if (r != 0) return Failed(absl::StrFormat("uv_loop_init: %s", uv_strerror(r)));
+    absl::Status ready = InitHandles();
+    if (ready.ok()) ready = TryToFollow();
+    if (!ready.ok()) {
+      Stop(ReportFailure(io_, kTailCommand, path_, ready));
     }
     uv_run(&loop_, UV_RUN_DEFAULT);  // until every handle is closed
     int closed = uv_loop_close(&loop_);
     if (closed != 0 && exit_code_ == kExitOk) {
-      absl::FPrintF(io_.err, "shmio tail: uv_loop_close: %s\n", uv_strerror(closed));
-      exit_code_ = kExitFailure;
+      exit_code_ = Failed(absl::StrFormat("uv_loop_close: %s", uv_strerror(closed)));
     }
     return exit_code_;
   }
 
  private:
+  int Failed(const std::string& what) {
+    absl::FPrintF(io_.err, "shmio tail: %s: %s\n", path_, what);
+    return kExitFailure;
+  }
+
+  // The signal handles and the retry timer. Each one that was initialised
+  // is closed by Stop(); uv_signal_init needs a descriptor (its pipe).
+  absl::Status InitHandles() {
+    for (int i = 0; i < 2; ++i) {
+      int r = uv_signal_init(&loop_, &signals_[i]);
+      if (r != 0) {
+        return absl::ResourceExhaustedError(absl::StrFormat(
+            "uv_signal_init: %s (out of file descriptors? raise `ulimit -n`)",
+            uv_strerror(r)));
+      }
+      ++signals_initialised_;
+      signals_[i].data = this;
+      r = uv_signal_start(&signals_[i], &Follower::OnSignal, i == 0 ? SIGINT : SIGTERM);
+      if (r != 0) {
+        return absl::InternalError(absl::StrFormat("uv_signal_start: %s", uv_strerror(r)));
+      }
+    }
+    uv_timer_init(&loop_, &retry_);  // cannot fail: it only links the handle
+    retry_.data = this;
+    timer_initialised_ = true;
+    return absl::OkStatus();
+  }
+
+  // Opens the subscription, or waits for a log that is being created.
+  absl::Status TryToFollow() {
+    absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+        SharedMemory::Open(Options{.path = path_});
+    if (absl::IsUnavailable(shm.status())) {
+      // Being created: its writer is still reserving the space.
+      if (!said_waiting_) {
+        said_waiting_ = true;
+        absl::FPrintF(io_.err, "shmio tail: %s; waiting\n", shm.status().message());
+      }
+      uv_timer_start(&retry_, &Follower::OnRetry, kCreationRetryMs, 0);
+      return absl::OkStatus();
+    }
+    if (!shm.ok()) return shm.status();
+    if (from_.start == uvwatch::Start::kCursor) {
+      // Cursors mean the same with and without -f (see CheckCursor).
+      absl::Status status =
+          CheckCursorOutsideHeader((*shm)->ReadHeader(), "from", from_.cursor);
+      if (!status.ok()) return status;
+    }
+    shm_ = *std::move(shm);
+    auto subscription = uvwatch::Subscription::Open(
+        &loop_, shm_.get(), options_,
+        [this](const shmio::Batch& batch) { OnBatch(batch); },
+        [this](const absl::Status& error) {
+          Stop(ReportFailure(io_, kTailCommand, path_, error));
+        });
+    if (!subscription.ok()) {
+      // The library's advice in the CLI's words, said once.
+      return absl::Status(
+          subscription.status().code(),
+          absl::StrReplaceAll(subscription.status().message(),
+                              {{uvwatch::kPollInsteadHint,
+                                "run with --mode=auto or --mode=timer"}}));
+    }
+    subscription_ = *subscription;
+    return absl::OkStatus();
+  }
+
+  static void OnRetry(uv_timer_t* timer) {
+    auto* self = static_cast<Follower*>(timer->data);
+    absl::Status status = self->TryToFollow();
+    if (!status.ok()) self->Stop(ReportFailure(self->io_, kTailCommand, self->path_, status));
+  }
+
   void OnBatch(const shmio::Batch& batch) {
     for (const Frame& frame : batch.frames) {
       if (!printer_.Print(frame)) {
@@ -156,17 +220,27 @@ class Follower {
     if (stopping_) return;
     stopping_ = true;
     exit_code_ = exit_code;
-    subscription_->Close();
-    for (uv_signal_t& signal : signals_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&signal), nullptr);
+    if (subscription_ != nullptr) subscription_->Close();
+    for (int i = 0; i < signals_initialised_; ++i) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&signals_[i]), nullptr);
     }
+    if (timer_initialised_) uv_close(reinterpret_cast<uv_handle_t*>(&retry_), nullptr);
   }
 
   const std::string& path_;
+  const From from_;
   FramePrinter& printer_;
   const CommandIo& io_;
+  uvwatch::Options options_;
   uv_loop_t loop_;
   uv_signal_t signals_[2];  // SIGINT, SIGTERM
+  int signals_initialised_ = 0;
+  uv_timer_t retry_;        // retries opening a log being created
+  bool timer_initialised_ = false;
+  bool said_waiting_ = false;
+  // Declared before subscription_: the subscription borrows it, and the
+  // loop has closed the subscription before the Follower goes.
+  std::unique_ptr<SharedMemory> shm_;
   uvwatch::Subscription* subscription_ = nullptr;  // owned by the loop
   bool stopping_ = false;
   int exit_code_ = kExitOk;
@@ -207,8 +281,8 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   options.poll_interval_ms = interval->value_or(10);
   options.start = from->start;
   options.cursor = from->cursor;
-  Follower follower(path, printer, io);
-  return follower.Run(options);
+  Follower follower(path, *from, printer, io);
+  return follower.Run(std::move(options));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ absl::Status FileIdentity::Check() const {
   if (stat(path_.c_str(), &at_path) != 0) {
     if (errno == ENOENT) {
       return absl::NotFoundError(absl::StrCat(
-          path_, " was removed while watched (nothing is at the path any "
-                 "more; the watched log was inode ", ino_, ")"));
+          path_, " was removed or renamed while watched (nothing is at the "
+                 "path any more; the watched log was inode ", ino_, ")"));
     }
     return absl::ErrnoToStatus(errno, absl::StrCat("stat of ", path_));
   }

@@ -1,5 +1,11 @@
 #include "uvwatch/inotify_watcher.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,21 +14,69 @@
 
 namespace uvwatch {
 
+namespace {
+
+// The value of a sysctl under /proc/sys, or "?".
+std::string Sysctl(const char* path) {
+  std::ifstream in(path);
+  std::string value;
+  if (!(in >> value)) return "?";
+  return value;
+}
+
+// Why uv_fs_event_start failed, naming the limit behind `uv_code`.
+std::string InotifyFailure(int uv_code) {
+  if (uv_code == UV_ENOSPC) {
+    return absl::StrCat(
+        "the inotify watch limit is reached (fs.inotify.max_user_watches = ",
+        Sysctl("/proc/sys/fs/inotify/max_user_watches"),
+        ", counted per user): raise it, or use mode timer");
+  }
+  if (uv_code == UV_EMFILE || uv_code == UV_ENFILE) {
+    // inotify_init1 says EMFILE both for the per-user instance limit and for
+    // this process's descriptor limit; a descriptor we can still open tells
+    // them apart.
+    int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (probe >= 0) {
+      close(probe);
+      return absl::StrCat(
+          "the inotify instance limit is reached (fs.inotify.max_user_instances "
+          "= ",
+          Sysctl("/proc/sys/fs/inotify/max_user_instances"),
+          ", counted per user, one per loop that watches a file): raise it, "
+          "close other inotify users, or use mode timer");
+    }
+    struct rlimit limit;
+    std::string soft = getrlimit(RLIMIT_NOFILE, &limit) == 0
+                           ? absl::StrCat(limit.rlim_cur)
+                           : std::string("?");
+    return absl::StrCat("this process is out of file descriptors (ulimit -n = ",
+                        soft, "): raise the limit or close descriptors");
+  }
+  return absl::StrCat(uv_err_name(uv_code), " ", uv_strerror(uv_code));
+}
+
+}  // namespace
+
 InotifyWatcher::InotifyWatcher(std::string path,
                                std::unique_ptr<shmio::Doorbell> doorbell,
                                uint64_t safety_interval_ms,
-                               WakeCallback on_wake)
+                               uint64_t poll_interval_ms, WakeCallback on_wake,
+                               NoticeCallback on_notice)
     : path_(std::move(path)),
       doorbell_(std::move(doorbell)),
       safety_interval_ms_(safety_interval_ms),
-      on_wake_(std::move(on_wake)) {}
+      poll_interval_ms_(poll_interval_ms),
+      on_wake_(std::move(on_wake)),
+      on_notice_(std::move(on_notice)) {}
 
 InotifyWatcher* InotifyWatcher::Create(
     uv_loop_t* loop, std::string path,
     std::unique_ptr<shmio::Doorbell> doorbell, uint64_t safety_interval_ms,
-    WakeCallback on_wake) {
+    uint64_t poll_interval_ms, WakeCallback on_wake, NoticeCallback on_notice) {
   auto* watcher = new InotifyWatcher(std::move(path), std::move(doorbell),
-                                     safety_interval_ms, std::move(on_wake));
+                                     safety_interval_ms, poll_interval_ms,
+                                     std::move(on_wake), std::move(on_notice));
   // Neither init can fail on Linux: they only link the handles into the
   // loop (the inotify descriptor is created by uv_fs_event_start).
   uv_fs_event_init(loop, &watcher->event_);
@@ -37,15 +91,15 @@ absl::Status InotifyWatcher::Start() {
     return absl::FailedPreconditionError(
         absl::StrCat("inotify watcher on ", path_, " is closed"));
   }
-  absl::Status status = UvStatus(
-      uv_fs_event_start(&event_, &InotifyWatcher::OnFileEvent, path_.c_str(),
-                        /*flags=*/0),
-      absl::StrCat("uv_fs_event_start (inotify) on ", path_,
-                   "; if ENOSPC, raise fs.inotify.max_user_watches or use "
-                   "mode timer"));
-  if (!status.ok()) return status;
+  int started = uv_fs_event_start(&event_, &InotifyWatcher::OnFileEvent,
+                                  path_.c_str(), /*flags=*/0);
+  if (started != 0) {
+    return UvStatus(started, absl::StrCat("cannot watch ", path_,
+                                          " with inotify: ",
+                                          InotifyFailure(started)));
+  }
   return UvStatus(uv_timer_start(&safety_timer_, &InotifyWatcher::OnSafetyTick,
-                                 safety_interval_ms_, safety_interval_ms_),
+                                 Period(), Period()),
                   absl::StrCat("uv_timer_start (safety timer for ", path_,
                                ")"));
 }
@@ -69,16 +123,19 @@ bool InotifyWatcher::PrepareToSleep(uint64_t cursor) {
   //     `committed` and we read again instead of sleeping.
   // A ring that happens before we reach the poll phase is not lost either:
   // the kernel queues the inotify event until libuv reads it.
-  return doorbell_->ArmAndLoadCommitted() != cursor;
+  const bool moved = doorbell_->ArmAndLoadCommitted() != cursor;
+  asleep_ = !moved;
+  armed_cursor_ = cursor;
+  return moved;
 }
 
 void InotifyWatcher::RetrySoon() {
   if (closing_) return;
-  // One early tick, then back to the safety period. A value that still does
-  // not validate after Consumer::kDamageConfirmMs is reported as damage by
-  // the Consumer, so this does not spin.
+  // One early tick, then back to the safety period: a value that does not
+  // validate is looked at again every kRecheckMs while it lasts (a Node
+  // writer stopped mid-store rings no doorbell when it completes).
   uv_timer_start(&safety_timer_, &InotifyWatcher::OnSafetyTick,
-                 shmio::Consumer::kDamageConfirmMs, safety_interval_ms_);
+                 shmio::Consumer::kRecheckMs, Period());
 }
 
 void InotifyWatcher::Close(ClosedCallback on_closed) {
@@ -95,11 +152,45 @@ void InotifyWatcher::OnFileEvent(uv_fs_event_t* event, const char* filename,
   // Every event (a ring's IN_MODIFY, an unlink's IN_ATTRIB, a rename) and
   // even an error means "look again": the owner's read and its file
   // identity check find out what happened.
-  static_cast<InotifyWatcher*>(event->data)->on_wake_();
+  auto* self = static_cast<InotifyWatcher*>(event->data);
+  self->asleep_ = false;
+  if (!self->writer_rings_ && (events & UV_CHANGE) != 0) {
+    // A ring: the writer rings (again), so the slow backstop will do.
+    self->writer_rings_ = true;
+    uv_timer_start(&self->safety_timer_, &InotifyWatcher::OnSafetyTick,
+                   self->Period(), self->Period());
+  }
+  self->on_wake_();
 }
 
 void InotifyWatcher::OnSafetyTick(uv_timer_t* timer) {
-  static_cast<InotifyWatcher*>(timer->data)->on_wake_();
+  auto* self = static_cast<InotifyWatcher*>(timer->data);
+  const uint64_t committed =
+      self->asleep_ ? self->doorbell_->LoadCommitted() : self->armed_cursor_;
+  if (committed != self->armed_cursor_) {
+    // Armed and asleep, no event since, yet `committed` moved: the writer
+    // committed without ringing. Or a ring is still queued behind this
+    // timer in the same loop turn (libuv runs timers before I/O): so the
+    // first time, only poll faster (the queued event, if any, turns that
+    // back); say so once it happens again.
+    if (self->writer_rings_) {
+      self->writer_rings_ = false;
+      uv_timer_start(&self->safety_timer_, &InotifyWatcher::OnSafetyTick,
+                     self->Period(), self->Period());
+    } else if (!self->noticed_) {
+      self->noticed_ = true;
+      if (self->on_notice_) {
+        self->on_notice_(absl::FailedPreconditionError(absl::StrCat(
+            "uvwatch: ", self->path_, ": committed moved from ",
+            self->armed_cursor_, " to ", committed,
+            " without a doorbell ring: its writer does not ring (the Node.js "
+            "library never does); polling it every ",
+            self->poll_interval_ms_, " ms until it rings")));
+      }
+    }
+  }
+  self->asleep_ = false;
+  self->on_wake_();
 }
 
 void InotifyWatcher::OnClose(uv_handle_t* handle) {

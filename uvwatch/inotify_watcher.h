@@ -18,8 +18,15 @@
 // backstop, not the mechanism: tests set it to 30 s and still see sub-ms
 // wake-ups.
 //
-// Only files created by shmio C++ have a doorbell. Files written by the
-// Node.js library never ring: watch them with a TimerWatcher.
+// Only files created by shmio C++ have a doorbell, and only shmio writers
+// ring it. A writer that does not ring (the Node.js library continuing a log
+// of ours) shows itself when `committed` moved while the reader was armed
+// and no event came: the next safety tick notices, and from then on the
+// timer ticks every poll_interval_ms (timer mode's period) until an event
+// shows that the writer rings again; the second such commit is reported,
+// once, through the notice callback.
+// Files written by the Node.js library from the start have no doorbell:
+// watch them with a TimerWatcher.
 //
 // Lifetime: heap-allocated by Create(), never moves (both handles' data ==
 // this), deleted only in the close callback of the second of its two
@@ -32,8 +39,11 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include "absl/status/status.h"
 
 #include "shmio/doorbell.h"
 #include "uvwatch/watcher.h"
@@ -46,14 +56,20 @@ class InotifyWatcher final : public Watcher {
   // outlive it). `doorbell` is the log's doorbell (Doorbell::Open(shm));
   // `safety_interval_ms` > 0 is the backstop period. The watcher is owned by
   // the loop from here on: release it with Close(), never delete it.
+  // `poll_interval_ms` > 0 is the period used once the writer is seen not
+  // to ring; `on_notice` (may be empty) hears about that, once.
+  using NoticeCallback = std::function<void(const absl::Status& notice)>;
   static InotifyWatcher* Create(uv_loop_t* loop, std::string path,
                                 std::unique_ptr<shmio::Doorbell> doorbell,
                                 uint64_t safety_interval_ms,
-                                WakeCallback on_wake);
+                                uint64_t poll_interval_ms, WakeCallback on_wake,
+                                NoticeCallback on_notice);
 
-  // Starts the inotify watch on the file and the safety timer. Errors (e.g.
-  // ENOSPC: the inotify watch limit, fs.inotify.max_user_watches) name the
-  // file; on error nothing runs and the caller should Close().
+  // Starts the inotify watch on the file and the safety timer. Errors name
+  // the file and the limit that was reached, with its value: the inotify
+  // instance limit (fs.inotify.max_user_instances, EMFILE), the watch limit
+  // (fs.inotify.max_user_watches, ENOSPC), or the descriptor limit (ulimit
+  // -n); on error nothing runs and the caller should Close().
   absl::Status Start() override;
   void Stop() override;
   bool PrepareToSleep(uint64_t cursor) override;
@@ -65,7 +81,14 @@ class InotifyWatcher final : public Watcher {
 
  private:
   InotifyWatcher(std::string path, std::unique_ptr<shmio::Doorbell> doorbell,
-                 uint64_t safety_interval_ms, WakeCallback on_wake);
+                 uint64_t safety_interval_ms, uint64_t poll_interval_ms,
+                 WakeCallback on_wake, NoticeCallback on_notice);
+
+  // The safety timer's period now: poll_interval_ms_ while the writer does
+  // not ring, else safety_interval_ms_.
+  uint64_t Period() const {
+    return writer_rings_ ? safety_interval_ms_ : poll_interval_ms_;
+  }
 
   static void OnFileEvent(uv_fs_event_t* event, const char* filename,
                           int events, int status);
@@ -77,8 +100,16 @@ class InotifyWatcher final : public Watcher {
   const std::string path_;
   std::unique_ptr<shmio::Doorbell> doorbell_;
   const uint64_t safety_interval_ms_;
+  const uint64_t poll_interval_ms_;
   WakeCallback on_wake_;
+  NoticeCallback on_notice_;
   ClosedCallback on_closed_;
+  // Armed and asleep since PrepareToSleep(armed_cursor_), with no event
+  // since: if `committed` moves meanwhile, the writer did not ring.
+  bool asleep_ = false;
+  uint64_t armed_cursor_ = 0;
+  bool writer_rings_ = true;  // false once a commit came without a ring
+  bool noticed_ = false;      // on_notice_ was told (once per watcher)
   bool closing_ = false;
   int open_handles_ = 2;  // event_ and safety_timer_, until closed
 };

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "shmio/doorbell.h"
 #include "uvwatch/inotify_watcher.h"
 #include "uvwatch/timer_watcher.h"
@@ -47,7 +48,7 @@ absl::StatusOr<std::unique_ptr<shmio::Doorbell>> DoorbellFor(
         (format == shmio::FileFormat::kNode
              ? " (written by the Node.js library, which never rings)"
              : " (no writer has initialised it yet)"),
-        "; use mode auto or timer, which poll it"));
+        "; ", kPollInsteadHint));
   }
   absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
       shmio::Doorbell::Open(shm);  // the very file we map, not the path's
@@ -56,7 +57,7 @@ absl::StatusOr<std::unique_ptr<shmio::Doorbell>> DoorbellFor(
       return absl::Status(
           doorbell.status().code(),
           absl::StrCat("uvwatch: mode inotify: ", doorbell.status().message(),
-                       "; use mode auto or timer to poll instead"));
+                       "; ", kPollInsteadHint));
     }
     return doorbell;
   }
@@ -87,7 +88,8 @@ Subscription::Subscription(uv_loop_t* loop,
       consumer_(shm),
       identity_(std::move(identity)),
       on_batch_(std::move(on_batch)),
-      on_error_(std::move(on_error)) {
+      on_error_(std::move(on_error)),
+      on_notice_(options.on_notice) {
   limits_.max_frames = options.max_frames_per_batch;
   limits_.max_bytes = options.max_bytes_per_batch;
 }
@@ -143,33 +145,12 @@ absl::StatusOr<Subscription*> Subscription::OpenShared(
   }
   if (!positioned.ok()) return positioned;
 
-  absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
-      DoorbellFor(*shm, options.mode);
-  if (!doorbell.ok()) return doorbell.status();
-
-  Subscription* self = sub.get();
-  auto wake = [self] { self->OnWake(); };
-  if (*doorbell != nullptr) {
-    sub->mode_ = Mode::kInotify;
-    sub->watcher_ = InotifyWatcher::Create(loop, shm->path(),
-                                           *std::move(doorbell),
-                                           options.safety_interval_ms, wake);
-  } else {
-    sub->mode_ = Mode::kTimer;
-    absl::StatusOr<TimerWatcher*> timer =
-        TimerWatcher::Create(loop, options.poll_interval_ms, wake);
-    if (!timer.ok()) return timer.status();
-    sub->watcher_ = *timer;
-  }
-  absl::Status started = sub->watcher_->Start();
-  if (!started.ok()) {
-    sub->watcher_->Close(nullptr);  // it dies in its own close callback
-    return started;
-  }
+  absl::Status started = sub->StartWatcher(loop, options);
+  if (!started.ok()) return started;
 
   // uv_idle_init cannot fail: it only links the handle into the loop.
   uv_idle_init(loop, &sub->idle_);
-  sub->idle_.data = self;
+  sub->idle_.data = sub.get();
   sub->open_parts_ = 2;
   // The first batch (what is already committed) comes on the first loop
   // turn, never from inside Open().
@@ -177,11 +158,56 @@ absl::StatusOr<Subscription*> Subscription::OpenShared(
   return sub.release();  // owned by the loop until the last close callback
 }
 
+absl::Status Subscription::StartWatcher(uv_loop_t* loop, const Options& options) {
+  absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
+      DoorbellFor(*shm_, options.mode);
+  if (!doorbell.ok()) return doorbell.status();
+  auto wake = [this] { OnWake(); };
+  if (*doorbell != nullptr) {
+    mode_ = Mode::kInotify;
+    watcher_ = InotifyWatcher::Create(
+        loop, shm_->path(), *std::move(doorbell), options.safety_interval_ms,
+        options.poll_interval_ms, wake,
+        [this](const absl::Status& notice) { Notice(notice); });
+    absl::Status started = watcher_->Start();
+    if (started.ok()) return started;
+    watcher_->Close(nullptr);  // it dies in its own close callback
+    watcher_ = nullptr;
+    if (options.mode == Mode::kInotify) return started;
+    // Auto mode: the inotify limits are the usual reason; polling works.
+    pending_notice_ = absl::Status(
+        started.code(),
+        absl::StrCat("uvwatch: ", started.message(), "; following ",
+                     shm_->path(), " in timer mode instead (every ",
+                     options.poll_interval_ms, " ms)"));
+  }
+  mode_ = Mode::kTimer;
+  absl::StatusOr<TimerWatcher*> timer =
+      TimerWatcher::Create(loop, options.poll_interval_ms, wake);
+  if (!timer.ok()) return timer.status();
+  watcher_ = *timer;
+  absl::Status started = watcher_->Start();
+  if (!started.ok()) {
+    watcher_->Close(nullptr);
+    watcher_ = nullptr;
+  }
+  return started;
+}
+
+void Subscription::Notice(const absl::Status& notice) {
+  if (on_notice_) on_notice_(notice);
+}
+
 void Subscription::OnWake() {
   if (closing_ || stopped_) return;
   if (!file_gone_.has_value()) {
     absl::Status same_file = identity_.Check();
-    // Deliver what was committed before the file went away, then report.
+    if (absl::IsDataLoss(same_file)) {
+      // Shrunk under the mapping: reading on would fault. Report now.
+      Fail(same_file);
+      return;
+    }
+    // Removed or replaced: deliver what comes, then report (WaitForMore).
     if (!same_file.ok()) file_gone_ = same_file;
   }
   StartReading();
@@ -208,6 +234,12 @@ void Subscription::ReadOneBatch() {
     StopReading();
     return;
   }
+  if (pending_notice_.has_value()) {
+    absl::Status notice = *std::move(pending_notice_);
+    pending_notice_.reset();
+    Notice(notice);
+    if (closing_ || stopped_) return;
+  }
   absl::StatusOr<shmio::Batch> batch = consumer_.Next(limits_);
   if (!batch.ok()) {
     Fail(batch.status());
@@ -217,6 +249,7 @@ void Subscription::ReadOneBatch() {
     WaitForMore(/*nothing_readable=*/true);
     return;
   }
+  problem_noticed_ = false;
   on_batch_(*batch);
   // The callback may have stopped or closed us; *this lives on until the
   // close callbacks run on a later loop phase, so reading flags is safe.
@@ -229,8 +262,28 @@ void Subscription::ReadOneBatch() {
 
 void Subscription::WaitForMore(bool nothing_readable) {
   if (file_gone_.has_value()) {
-    Fail(*file_gone_);
-    return;
+    // Renamed, removed or replaced: follow on while a writer holds the file
+    // (as `tail -f` follows a descriptor); report once none does.
+    absl::StatusOr<std::optional<pid_t>> writer = shm_->CurrentWriterPid();
+    if (!writer.ok() || !writer->has_value()) {
+      Fail(*file_gone_);
+      return;
+    }
+    // Its writer's departure raises no event: look again soon.
+    watcher_->RetrySoon();
+  }
+  if (nothing_readable && !problem_noticed_ &&
+      consumer_.CommittedProblemAge() >= absl::Milliseconds(kNoticeAfterMs)) {
+    absl::Status problem = consumer_.CommittedProblem();
+    if (!problem.ok()) {
+      problem_noticed_ = true;
+      Notice(absl::Status(
+          problem.code(),
+          absl::StrCat("uvwatch: ", problem.message(),
+                       " [still following ", shm_->path(),
+                       ": frames come as soon as the value validates]")));
+      if (closing_ || stopped_) return;
+    }
   }
   bool moved = watcher_->PrepareToSleep(consumer_.cursor());
   if (moved && !nothing_readable) return;  // read on next turn, don't sleep

@@ -20,18 +20,32 @@
 // Modes (see README "Following a log from a libuv loop"):
 //   kTimer    polls `committed` every poll_interval_ms on a periodic timerfd.
 //   kInotify  sleeps on the file's inotify events, woken by the writer's
-//             doorbell (uvwatch/inotify_watcher.h), with a safety timer.
-//   kAuto     kInotify when the file has a doorbell (created by shmio C++)
-//             and the reader can arm it, else kTimer (files written by the
-//             Node.js library, which never ring; read-only files).
+//             doorbell (uvwatch/inotify_watcher.h), with a safety timer; a
+//             writer seen committing without ringing (the Node.js library
+//             continuing one of our logs) is polled every poll_interval_ms.
+//   kAuto     kInotify when the file has a doorbell (created by shmio C++),
+//             the reader can arm it and an inotify watch can be had, else
+//             kTimer (files written by the Node.js library, which never
+//             ring; read-only files; the inotify limits reached, with a
+//             notice).
 //
-// Errors: a file removed or replaced while watched, a damaged frame, or a
-// log re-created smaller reach the error callback with a Status naming the
-// file and the offset reached. Frames committed before the problem are
-// delivered first. After an error the subscription delivers nothing more
-// (the loop keeps running); Close() it and, if the log was re-created, open
-// a new one. A writer that dies and a new writer that takes over the same
-// file are not errors: delivery simply continues.
+// A renamed or removed log keeps being followed, like `tail -f` follows a
+// descriptor, while a writer still holds its lock: a writer that keeps
+// committing to a file someone renamed loses nobody. Once no writer holds it
+// (or a Node.js writer, which takes no lock, writes it) and every committed
+// frame was delivered, the rename or removal is reported as an error.
+//
+// Errors: a file removed, renamed or replaced while watched (as above), a
+// damaged frame below a validated committed value, or a log re-created
+// smaller reach the error callback with a Status naming the file and the
+// offset reached. Frames committed before the problem are delivered first.
+// After an error the subscription delivers nothing more (the loop keeps
+// running); Close() it and, if the log was re-created, open a new one. A
+// writer that dies and a new writer that takes over the same file are not
+// errors: delivery simply continues. Nor is a committed value that does not
+// validate (a Node.js writer stopped in the middle of storing it, or damage
+// past the last validated frame): the subscription keeps following, and
+// after kNoticeAfterMs it says so once through Options::on_notice.
 //
 // Lifetime, after libuv's handle rules: Open() returns a heap object owned
 // by the loop; Close() starts closing its handles and the object is deleted
@@ -66,6 +80,11 @@
 namespace uvwatch {
 
 enum class Mode { kAuto, kTimer, kInotify };
+
+// The advice that ends an error of mode kInotify on a file it cannot serve
+// (no doorbell, or no right to arm it). Programs with their own vocabulary
+// (the `shmio` CLI's --mode flag) may put theirs in its place.
+inline constexpr char kPollInsteadHint[] = "use mode auto or timer, which poll it";
 const char* ModeName(Mode mode);  // "auto", "timer", "inotify"
 
 // Where the first batch starts.
@@ -93,10 +112,20 @@ struct Options {
   // any is pending, even if that frame alone exceeds max_bytes_per_batch.
   size_t max_frames_per_batch = 1024;
   size_t max_bytes_per_batch = size_t{1} << 20;  // payload bytes
+
+  // Hears, on the loop thread, about something odd that does not stop the
+  // subscription, each kind at most once: auto mode falling back to timer
+  // mode (and why), a writer seen not to ring the doorbell, a committed
+  // value that has not validated for kNoticeAfterMs. May be empty.
+  std::function<void(const absl::Status& notice)> on_notice;
 };
 
 class Subscription {
  public:
+  // How long a committed value must fail to validate before on_notice hears
+  // of it.
+  static constexpr int kNoticeAfterMs = 1000;
+
   // Receives a run of whole committed frames. `batch.frames` iterates them
   // (check batch.frames.status() after the loop for a damaged frame) and
   // `batch.next_cursor` is where the next batch starts: save it to resume
@@ -181,6 +210,10 @@ class Subscription {
   // Reports `error` (with the offset reached) and stops delivering.
   void Fail(const absl::Status& error);
   void OnPartClosed();
+  // Delivers `notice` to Options::on_notice, if any.
+  void Notice(const absl::Status& notice);
+  // Chooses and starts the watcher for `mode` (see Modes).
+  absl::Status StartWatcher(uv_loop_t* loop, const Options& options);
 
   static void OnIdle(uv_idle_t* idle);
   static void OnIdleClose(uv_handle_t* handle);
@@ -196,7 +229,12 @@ class Subscription {
   BatchCallback on_batch_;
   ErrorCallback on_error_;
   std::function<void()> on_closed_;
-  std::optional<absl::Status> file_gone_;  // reported once drained
+  std::function<void(const absl::Status&)> on_notice_;
+  std::optional<absl::Status> pending_notice_;  // from Open(), for turn one
+  bool problem_noticed_ = false;  // the committed-value notice was given
+  // Set when the path no longer names the log; reported once drained and no
+  // writer holds the log's lock.
+  std::optional<absl::Status> file_gone_;
   bool reading_ = false;   // idle_ is active
   bool stopped_ = false;   // Stop() or an error
   bool failed_ = false;

@@ -173,6 +173,20 @@ void CheckWalksAgree(const shmio::SharedMemory& shm, uint64_t from,
                    "a damaged frame must be DataLoss, got %s",
                    forward.status.ToString());
   }
+  // Without debug checks the forward walk reads leading sizes only, so it
+  // may pass over damage the backward walk reports; but where both walks
+  // succeed they find the same frames (a backward walk never invents one).
+  Walk plain_forward = WalkForward(shm, from, to, false);
+  Walk plain_backward = WalkBackward(shm, from, to, false);
+  if (plain_forward.status.ok() && plain_backward.status.ok()) {
+    std::vector<uint64_t> reversed(plain_backward.offsets.rbegin(),
+                                   plain_backward.offsets.rend());
+    EXPECT_PROMISE(reversed == plain_forward.offsets,
+                   "[%d, %d) without debug checks: forward and backward walks "
+                   "both succeed but find different frames (%d vs %d)",
+                   from, to, plain_forward.offsets.size(),
+                   plain_backward.offsets.size());
+  }
 }
 
 // Reads everything through a Consumer in small batches and checks it against
@@ -184,18 +198,10 @@ void ExerciseConsumer(const shmio::SharedMemory& shm, const uint8_t* data,
   uint64_t raw_committed = size >= 24 ? DecodeU64(data + 16) : 0;
   uint64_t data_offset = size >= 24 ? DecodeU64(data + 8) : 0;
   if (!committed.ok()) {
+    // Only a damaged header is an error; a committed value is never one.
     EXPECT_PROMISE(absl::IsDataLoss(committed.status()),
                    "Committed() on a damaged file: %s",
                    committed.status().ToString());
-    // It is right to refuse only a value that does not end a run of whole
-    // frames (checked by a plain walk).
-    if (data_offset <= raw_committed && raw_committed <= shm.capacity()) {
-      Walk walk = WalkForward(shm, data_offset, raw_committed, false);
-      EXPECT_PROMISE(!walk.status.ok(),
-                     "Committed() refused %d, but [%d, %d) is whole frames: %s",
-                     raw_committed, data_offset, raw_committed,
-                     committed.status().ToString());
-    }
     return;  // every further call would give the same error
   }
   if (*committed == 0) {
@@ -207,8 +213,29 @@ void ExerciseConsumer(const shmio::SharedMemory& shm, const uint8_t* data,
                    "Next() on an empty log gave frames or an error");
     return;
   }
-  EXPECT_PROMISE(*committed == raw_committed && data_offset <= *committed &&
-                     *committed <= shm.capacity(),
+  if (*committed != raw_committed) {
+    // A value it could not validate: nothing is delivered (the first
+    // frame's offset is the only value a fresh Consumer knows to be
+    // genuine), and CommittedProblem() says why, naming the file.
+    absl::Status problem = consumer.CommittedProblem();
+    EXPECT_PROMISE(*committed == data_offset,
+                   "Committed() = %d for a header value %d it did not "
+                   "validate; a fresh Consumer may only answer %d",
+                   *committed, raw_committed, data_offset);
+    EXPECT_PROMISE(absl::IsDataLoss(problem) &&
+                       absl::StrContains(problem.message(), shm.path()),
+                   "CommittedProblem() for the unvalidated value %d: %s",
+                   raw_committed, problem.ToString());
+    // It is right to refuse only a value that does not end a run of whole
+    // frames (checked by a plain walk).
+    if (data_offset <= raw_committed && raw_committed <= shm.capacity()) {
+      Walk walk = WalkForward(shm, data_offset, raw_committed, false);
+      EXPECT_PROMISE(!walk.status.ok(),
+                     "Committed() refused %d, but [%d, %d) is whole frames",
+                     raw_committed, data_offset, raw_committed);
+    }
+  }
+  EXPECT_PROMISE(data_offset <= *committed && *committed <= shm.capacity(),
                  "Committed() = %d; header says dataOffset %d, committed %d, "
                  "file %d bytes",
                  *committed, data_offset, raw_committed, shm.capacity());
@@ -272,7 +299,10 @@ void ExerciseConsumer(const shmio::SharedMemory& shm, const uint8_t* data,
       break;
     }
     if (*frames == 0) {
-      EXPECT_PROMISE(!more || poller.cursor() != *committed,
+      // (A value that does not validate also wakes SpinUntilNew(); Poll()
+      // then finds nothing, and CommittedProblem() says why.)
+      EXPECT_PROMISE(!more || poller.cursor() != *committed ||
+                         !poller.CommittedProblem().ok(),
                      "SpinUntilNew() said frames were waiting at %d, the end",
                      poller.cursor());
       break;
@@ -408,8 +438,9 @@ void ExerciseLogBytes(const uint8_t* data, size_t size) {
   uint64_t data_offset = DecodeU64(data + 8);
   uint64_t committed = DecodeU64(data + 16);
   if (committed != 0) {
-    EXPECT_PROMISE(header_size == 24 && data_offset >= 24 &&
-                       data_offset <= committed && committed <= size,
+    // A reader may open a log whatever its committed value says (the
+    // Consumer validates it); the other header words must be sound.
+    EXPECT_PROMISE(header_size == 24 && data_offset >= 24 && data_offset <= size,
                    "opened a file with headerSize %d, dataOffset %d, "
                    "committed %d, %d bytes",
                    header_size, data_offset, committed, size);
@@ -423,7 +454,9 @@ void ExerciseLogBytes(const uint8_t* data, size_t size) {
   // before anything trusts it); checked before GetBuffers(), which makes
   // one view per segment.
   if (const std::optional<shmio::Geometry>& g = shm.geometry()) {
-    EXPECT_PROMISE(g->size > 0 && g->num > 0 && g->overlap < g->size &&
+    EXPECT_PROMISE(g->size >= shmio::format::kMinSegmentSize && g->num > 0 &&
+                       g->num <= shmio::format::kMaxSegmentCount &&
+                       g->overlap < g->size &&
                        g->num <= shm.capacity() / g->size &&
                        g->size * g->num == shm.capacity(),
                    "opened a %d-byte file with geometry size %d, num %d, "
@@ -455,7 +488,7 @@ void ExerciseLogBytes(const uint8_t* data, size_t size) {
       if (shmio::TryReadFrameAt(shm.data(), from, to, false, &frame)) {
         CheckFrameWithin(shm, frame, from, to, "TryReadFrameAt");
       }
-      if (shmio::TryReadFrameBefore(shm.data(), to, from, false, &frame)) {
+      if (shmio::TryReadFrameBefore(shm.data(), to, from, &frame)) {
         CheckFrameWithin(shm, frame, from, to, "TryReadFrameBefore");
       }
     }

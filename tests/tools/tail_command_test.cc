@@ -5,9 +5,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,23 +32,32 @@ constexpr uint64_t kArmedOffset = 128;  // format.h: the doorbell's armed word
 // line as the child flushes them.
 class TailProcess {
  public:
-  explicit TailProcess(std::vector<std::string> args) {
+  // Runs `shmio tail args...`, as user `uid` when it is not -1.
+  explicit TailProcess(std::vector<std::string> args, uid_t uid = -1) {
     args.insert(args.begin(), "tail");
     args.insert(args.begin(), RunfilesPath("tools/shmio"));
     int out[2];
     int err[2];
     EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
     EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
+    // Another user may not reach the binary's path (runfiles live under
+    // /root): exec it through a descriptor opened here.
+    int program = open(args[0].c_str(), O_RDONLY | O_CLOEXEC);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);
       dup2(err[1], 2);
+      if (uid != static_cast<uid_t>(-1) &&
+          (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0)) {
+        _exit(126);
+      }
       std::vector<char*> argv;
       for (std::string& arg : args) argv.push_back(arg.data());
       argv.push_back(nullptr);
-      execv(argv[0], argv.data());
+      fexecve(program, argv.data(), environ);
       _exit(127);
     }
+    close(program);
     close(out[1]);
     close(err[1]);
     out_ = out[0];
@@ -188,12 +200,40 @@ TEST_F(TailCommandTest, WithoutFollowPrintsWhatIsCommittedAndExits) {
   EXPECT_EQ(tail.Lines(), (std::vector<std::string>{"78", "79", "7a"}));
 }
 
+// The advice is given once, in the CLI's words.
+void ExpectTheHintOnce(const std::string& err) {
+  EXPECT_TRUE(absl::StrContains(err, "--mode=auto or --mode=timer")) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), ';'), 1) << err;
+  EXPECT_FALSE(absl::StrContains(err, "instead")) << "a second hint: " << err;
+}
+
 TEST_F(TailCommandTest, InotifyModeOnANodeFileSaysToUseAutoOrTimer) {
   std::string node = CopyNodeFixture("basic.shm");
   TailProcess tail({node, "-f", "--mode=inotify"});
   EXPECT_EQ(tail.Wait(), 1);
-  EXPECT_TRUE(absl::StrContains(tail.err_text(), "--mode=auto or --mode=timer"))
-      << tail.err_text();
+  ExpectTheHintOnce(tail.err_text());
+}
+
+TEST_F(TailCommandTest, InotifyModeWithoutWriteAccessSaysToUseAutoOrTimerOnce) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to run tail as another user";
+  // /dev/shm is world-traversable; $TEST_TMPDIR (under /root) is not.
+  std::string path = absl::StrCat("/dev/shm/shmio-tail-perm-", getpid());
+  shmio::Options options;
+  options.path = path;
+  options.capacity = 1 << 16;
+  options.writable = true;
+  options.create_mode = 0644;
+  auto shm = shmio::SharedMemory::Open(options);
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  auto pool = shmio::Pool::Create(shm->get());
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);  // readable, not writable, by others
+  TailProcess tail({path, "-f", "--mode=inotify"}, /*uid=*/65534);
+  int code = tail.Wait();
+  unlink(path.c_str());
+  EXPECT_EQ(code, 1) << tail.err_text();
+  EXPECT_TRUE(absl::StrContains(tail.err_text(), "may not write")) << tail.err_text();
+  ExpectTheHintOnce(tail.err_text());
 }
 
 TEST_F(TailCommandTest, AutoModeFollowsANodeFileByPolling) {
@@ -212,12 +252,20 @@ TEST_F(TailCommandTest, AutoModeFollowsANodeFileByPolling) {
   }
 }
 
-TEST_F(TailCommandTest, RemovedFileWhileFollowingIsAnError) {
+// Like `tail -f`, a follower keeps reading a log that was removed while its
+// writer (this test process) still writes it; once the writer lets go,
+// nothing more can come and the removal is an error.
+TEST_F(TailCommandTest, RemovedFileIsFollowedUntilItsWriterLetsGoThenIsAnError) {
   Commit({"only"});
   TailProcess tail({path_, "-f", "--format=text"});
   ASSERT_TRUE(tail.ReadLines(1));
   ASSERT_EQ(unlink(path_.c_str()), 0);
+  Commit({"after the unlink"});
+  ASSERT_TRUE(tail.ReadLines(2));
+  pool_.reset();
+  shm_.reset();  // the writer lets go of the file
   EXPECT_EQ(tail.Wait(), 1);
+  EXPECT_EQ(tail.Lines(), (std::vector<std::string>{"only", "after the unlink"}));
   EXPECT_TRUE(absl::StrContains(tail.err_text(), "removed")) << tail.err_text();
 }
 

@@ -129,6 +129,19 @@ bool LoopTest::RunUntil(const std::function<bool()>& done,
   return ok;
 }
 
+void LoopTest::RunFor(uint64_t ms) {
+  auto* deadline = new Deadline;
+  uv_timer_init(&loop_, &deadline->timer);
+  deadline->timer.data = deadline;
+  uv_timer_start(
+      &deadline->timer,
+      [](uv_timer_t* timer) { static_cast<Deadline*>(timer->data)->fired = true; },
+      ms, 0);
+  while (!deadline->fired) uv_run(&loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline->timer),
+           [](uv_handle_t* handle) { delete static_cast<Deadline*>(handle->data); });
+}
+
 void LoopTest::RunTurns(int turns) {
   for (int i = 0; i < turns; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
 }

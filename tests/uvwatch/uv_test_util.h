@@ -60,6 +60,10 @@ class LoopTest : public ::testing::Test {
   // happen without blocking).
   void RunTurns(int turns);
 
+  // Runs the loop for `ms` milliseconds of a uv timer (to see that
+  // something does NOT happen meanwhile).
+  void RunFor(uint64_t ms);
+
   // Closes `sub` and runs the loop until its close callback ran.
   void CloseAndWait(uvwatch::Subscription* sub);
 
