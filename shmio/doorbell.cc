@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "shmio/regular_file.h"
 
 namespace shmio {
 namespace {
@@ -52,9 +53,10 @@ absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::Open(const SharedMemory& shm
 
 absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
     const std::string& open_path, const std::string& path) {
-  int fd = open(open_path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
+  int err = 0;
+  absl::StatusOr<int> opened =
+      internal::OpenRegularFile(open_path, O_RDWR, "cannot open", &err);
+  if (!opened.ok()) {
     if (err == ENOENT) {
       return absl::NotFoundError(absl::StrFormat("%s does not exist", path));
     }
@@ -64,8 +66,9 @@ absl::StatusOr<std::unique_ptr<Doorbell>> Doorbell::OpenAs(
           "file, and this process may not write to it",
           path));
     }
-    return absl::ErrnoToStatus(err, absl::StrFormat("cannot open %s", path));
+    return opened.status();
   }
+  const int fd = *opened;
   struct stat st;
   if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < kDoorbellPageBytes) {
     close(fd);

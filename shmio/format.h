@@ -5,8 +5,9 @@
 // All integers are little-endian. Offsets are absolute byte offsets in the
 // file. The layout is shared with the original Node.js library "shmio": the
 // first 24 bytes and the frames are exactly its format, and the extension
-// block lies between those 24 bytes and dataOffset, where the original never
-// looks.
+// block lies between those 24 bytes and dataOffset, which the original's
+// readers skip. (Its debug-mode writer reads the four bytes just before
+// dataOffset: see kDebugSentinelOffset.)
 //
 //   offset  width  field           written by / when
 //   ------  -----  --------------  ----------------------------------------
@@ -26,9 +27,12 @@
 //
 // Segments (the original's "buffers"): a file with a geometry {size, num,
 // overlap} is num segments of `size` bytes. The original maps segment k as a
-// view of size + overlap bytes (the last has no overlap), so a frame that
-// starts in segment k must end at or before (k+1)*size + overlap, and within
-// num*size for the last segment. A file with only a capacity is one segment.
+// view of size + overlap bytes (the last has no overlap; a single segment's
+// view is size - overlap long), so a frame that starts in segment k must end
+// at or before (k+1)*size + overlap, and one in the last segment before the
+// end of its view: the original's writer never lets a frame reach the last
+// byte (SegmentedLogEnd). A file with only a capacity is one segment, all of
+// whose bytes frames may use.
 //
 // Cross-process atomics: `committed` (offset 16) and the doorbell's `armed`
 // word (offset 128) are 8-byte aligned in a page-aligned mapping and accessed

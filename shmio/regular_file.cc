@@ -33,10 +33,12 @@ const char* FileTypeName(unsigned mode) {
 }
 
 absl::StatusOr<int> OpenRegularFile(const std::string& path, int flags,
-                                    const char* what) {
+                                    const char* what, int* open_errno) {
+  if (open_errno != nullptr) *open_errno = 0;
   int fd = open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
+    if (open_errno != nullptr) *open_errno = err;
     return absl::ErrnoToStatus(err, absl::StrFormat("%s %s", what, path));
   }
   struct stat st;

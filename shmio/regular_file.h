@@ -21,9 +21,10 @@ namespace internal {
 // for ENOENT, PermissionDenied for EACCES, ...) whose message names `path`
 // and `what` ("cannot open", "cannot open for writing"); FailedPrecondition
 // "is not a regular file" naming what it is (a FIFO, a directory, a device,
-// a socket), with nothing opened.
+// a socket), with nothing opened. When open(2) itself fails and
+// `open_errno` is not null, *open_errno is its errno (else 0).
 absl::StatusOr<int> OpenRegularFile(const std::string& path, int flags,
-                                    const char* what);
+                                    const char* what, int* open_errno = nullptr);
 
 // "a FIFO", "a directory", ... for the file type bits of `mode`.
 const char* FileTypeName(unsigned mode);

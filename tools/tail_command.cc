@@ -17,6 +17,7 @@
 #include "tools/log_snapshot.h"
 #include "tools/output_format.h"
 #include "tools/sigbus_guard.h"
+#include "tools/uv_loop_init.h"
 #include "uvwatch/subscription.h"
 
 namespace shmio::cli {
@@ -105,8 +106,8 @@ class Follower {
     // A log re-created smaller under the mapping is reported by uvwatch on
     // its next wake-up; a read racing with the truncation would fault.
     GuardAgainstShrinkingFile(path_);
-    int r = uv_loop_init(&loop_);
-    if (r != 0) return Failed(absl::StrFormat("uv_loop_init: %s", uv_strerror(r)));
+    absl::Status loop = InitLoop(&loop_);
+    if (!loop.ok()) return ReportFailure(io_, kTailCommand, path_, loop);
     absl::Status ready = InitHandles();
     if (ready.ok()) ready = TryToFollow();
     if (!ready.ok()) {

@@ -86,6 +86,29 @@ TEST_F(BadInputCliTest, DirectoryIsExit1ForEveryCommand) {
   ExpectFails({"append", dir, "--create", "--capacity=4096"}, 1, dir, "00\n");
 }
 
+// open(2) of a FIFO blocks until someone opens its other end: every
+// command used to hang on one. Each now says it is not a regular file.
+TEST_F(BadInputCliTest, FifoIsExit1ForEveryCommandWithoutBlocking) {
+  std::string fifo = Path("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"stat", fifo},
+                                             {"dump", fifo},
+                                             {"verify", fifo},
+                                             {"tail", fifo},
+                                             {"tail", fifo, "-f"},
+                                             {"append", fifo},
+                                             {"append", fifo, "--create", "--capacity=4096"}}) {
+    ProgramResult result = Shmio(args, "00\n");
+    EXPECT_EQ(result.exit_code, 1) << "shmio " << args[0] << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr(fifo));
+    EXPECT_THAT(result.err, HasSubstr("not a regular file"));
+  }
+  struct stat st;
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
+}
+
 TEST_F(BadInputCliTest, MissingParentDirectoryIsExit1AndCreatesNothing) {
   std::string parent = Path("no-such-dir");
   std::string path = absl::StrCat(parent, "/log.shm");

@@ -25,8 +25,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "shmio/format.h"
 #include "shmio/consumer.h"
+#include "shmio/doorbell.h"
+#include "shmio/format.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 #include "tests/reliability/child_process.h"
@@ -119,6 +120,23 @@ TEST_F(BadInputTest, PathThatIsADirectoryIsRefused) {
   shmio::Options options = ReaderOptions(dir);
   options.capacity = kCapacity;  // so the writer would create if it could
   ExpectOpenFails(options, absl::StatusCode::kFailedPrecondition, {dir});
+}
+
+// open(2) of a FIFO blocks until its other end is opened: a reader, a
+// writer and WriterPid() used to hang on one.
+TEST_F(BadInputTest, FifoIsNotARegularFileAndNothingBlocks) {
+  std::string fifo = Path("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  shmio::Options options = ReaderOptions(fifo);
+  options.capacity = kCapacity;
+  ExpectOpenFails(options, absl::StatusCode::kFailedPrecondition,
+                  {fifo, "not a regular file", "FIFO"});
+  absl::StatusOr<std::optional<pid_t>> writer = shmio::SharedMemory::WriterPid(fifo);
+  EXPECT_TRUE(absl::IsFailedPrecondition(writer.status())) << writer.status();
+  EXPECT_THAT(std::string(writer.status().message()), HasSubstr("not a regular file"));
+  absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell = shmio::Doorbell::Open(fifo);
+  EXPECT_TRUE(absl::IsFailedPrecondition(doorbell.status())) << doorbell.status();
+  EXPECT_THAT(std::string(doorbell.status().message()), HasSubstr("not a regular file"));
 }
 
 TEST_F(BadInputTest, MissingParentDirectoryIsNotFoundAndCreatesNothing) {

@@ -60,6 +60,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadOptionsCase{"overlap-above-size",
                        {.path = "", .size = 4096, .num = 4, .overlap = 5000}},
         BadOptionsCase{"capacity-below-header", {.path = "", .capacity = 10}},
+        BadOptionsCase{"segment-smaller-than-header-and-frame",
+                       {.path = "", .size = 259, .num = 4}},
+        BadOptionsCase{"more-segments-than-the-bound",
+                       {.path = "", .size = 4096, .num = (1 << 20) + 1}},
         BadOptionsCase{"no-size-to-create", {}}),
     [](const ::testing::TestParamInfo<BadOptionsCase>& info) {
       std::string name = info.param.name;
@@ -154,6 +158,15 @@ TEST_F(DamagedHeaderTest, CommittedBeyondTheFileIsRefusedByAWriter) {
 TEST_F(DamagedHeaderTest, CommittedBeforeTheDataOffsetIsRefusedByAWriter) {
   shmio_test::WriteU64At(path_, 16, 100);
   ExpectWriterRefusedReaderOpens("100");
+}
+
+// A hostile geometry: segment size 1 and as many segments as bytes passed
+// every check (it describes the file), and GetBuffers() then tried to build
+// billions of views. Such a file is refused, naming the values.
+TEST_F(DamagedHeaderTest, GeometryOfTinySegmentsIsRefusedNamingTheValues) {
+  shmio_test::WriteU64At(path_, 40, 1);     // segment size
+  shmio_test::WriteU64At(path_, 48, 4096);  // segment count: size x count = file
+  ExpectRefused("segment size 1, count 4096");
 }
 
 TEST_F(DamagedHeaderTest, UnknownFormatVersionIsRefused) {

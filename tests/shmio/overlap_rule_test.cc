@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "shmio/pool.h"
 #include "tests/shmio/log_util.h"
@@ -36,7 +37,8 @@ uint64_t DecodeU64(const std::vector<uint8_t>& file, uint64_t offset) {
 }
 
 // The original's reader: buffers[k] covers [k*size, k*size + size +
-// overlap), the last [k*size, num*size). The iterator keeps (bufferIndex,
+// overlap), the last [k*size, num*size) -- except that a single buffer
+// (num = 1) is size - overlap long, as the original computes it. The iterator keeps (bufferIndex,
 // index within the buffer), reads the u16 size at `index`, slices the
 // payload out of the current buffer, advances index by the size and moves
 // to the next buffer once index >= size. Returns the payloads, or an error
@@ -49,7 +51,9 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadLikeTheOriginal(
   };
   std::vector<View> buffers;
   for (uint64_t k = 0; k < g.num; ++k) {
-    uint64_t length = k + 1 < g.num ? g.size + g.overlap : g.size;
+    uint64_t length = k + 1 < g.num ? g.size + g.overlap
+                      : g.num == 1  ? g.size - g.overlap
+                                    : g.size;
     buffers.push_back({k * g.size, length});
   }
   const uint64_t from = DecodeU64(file, 8);  // dataOffset
@@ -95,10 +99,38 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadLikeTheOriginal(
   return payloads;
 }
 
-// The limit DESIGN.md states for a frame starting at `start`.
+// Where the original's writer ends the log: it refuses a frame that would
+// end at or past the end of its last view (its check is `>=`).
+uint64_t LogEnd(const Geometry& g) {
+  return (g.num == 1 ? g.size - g.overlap : g.num * g.size) - 1;
+}
+
+// The limit the original's rules give a frame starting at `start`.
 uint64_t FrameLimit(uint64_t start, const Geometry& g) {
   uint64_t k = start / g.size;
-  return k + 1 >= g.num ? g.num * g.size : (k + 1) * g.size + g.overlap;
+  return k + 1 >= g.num ? LogEnd(g) : (k + 1) * g.size + g.overlap;
+}
+
+// Appends frames of 1..`max_payload` bytes until the log is full, checking
+// each against FrameLimit; returns the accepted payloads (committed).
+std::vector<std::vector<uint8_t>> FillUntilExhausted(shmio::Pool& pool,
+                                                     const Geometry& g,
+                                                     size_t max_payload) {
+  std::mt19937 random(20261202);
+  std::uniform_int_distribution<size_t> payload_size(1, max_payload);
+  std::vector<std::vector<uint8_t>> accepted;
+  for (uint64_t i = 0;; ++i) {
+    std::vector<uint8_t> payload = PatternPayload(i, payload_size(random));
+    uint64_t start = pool.GetSize().uncommitted;
+    absl::Status status = pool.Append(payload);
+    if (absl::IsResourceExhausted(status)) break;
+    EXPECT_TRUE(status.ok()) << status;
+    if (!status.ok()) break;
+    EXPECT_LE(start + payload.size() + 4, FrameLimit(start, g)) << "frame at " << start;
+    accepted.push_back(std::move(payload));
+  }
+  EXPECT_TRUE(pool.Commit().ok());
+  return accepted;
 }
 
 TEST(OverlapRuleTest,
@@ -122,7 +154,7 @@ TEST(OverlapRuleTest,
     uint64_t end = start + payload.size() + 4;
     absl::Status status = w->pool->Append(payload);
     if (absl::IsResourceExhausted(status)) {
-      EXPECT_GT(end, g.num * g.size) << "refused as full at " << start;
+      EXPECT_GT(end, LogEnd(g)) << "refused as full at " << start;
       break;
     }
     if (absl::IsFailedPrecondition(status)) {
@@ -190,6 +222,68 @@ TEST(OverlapRuleTest, TheIndependentReaderCatchesAFrameTheOriginalWouldCut) {
   absl::StatusOr<std::vector<std::vector<uint8_t>>> read =
       ReadLikeTheOriginal(file, g);
   EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
+}
+
+// With a single segment the original's one view is size - overlap long; a
+// frame past it made the original's reader fail (TypeError) on our file.
+TEST(OverlapRuleTest, SingleSegmentWithOverlapKeepsFramesInTheOriginalsView) {
+  const Geometry g = {.size = 4096, .num = 1, .overlap = 512};
+  std::string path = shmio_test::TempPath("single-segment");
+  absl::StatusOr<shmio_test::Writer> w = shmio_test::OpenWriter(
+      {.path = path, .size = g.size, .num = g.num, .overlap = g.overlap});
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::vector<std::vector<uint8_t>> accepted = FillUntilExhausted(*w->pool, g, 60);
+  EXPECT_LE(w->pool->GetSize().committed, g.size - g.overlap - 1);
+  EXPECT_GT(w->pool->GetSize().committed, g.size - g.overlap - 64) << "and fills it";
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> read =
+      ReadLikeTheOriginal(shmio_test::ReadFileBytes(path), g);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, accepted);
+}
+
+// The original's writer never ends a frame at num x size exactly (its check
+// is `>=`), and a writer of it continuing a full log of ours that did failed
+// with a TypeError instead of "Shared memory exhausted".
+TEST(OverlapRuleTest, AFullLogLeavesTheLastByteAsTheOriginalDoes) {
+  const Geometry g = {.size = 1024, .num = 4, .overlap = 128};
+  std::string path = shmio_test::TempPath("last-byte");
+  absl::StatusOr<shmio_test::Writer> w = shmio_test::OpenWriter(
+      {.path = path, .size = g.size, .num = g.num, .overlap = g.overlap});
+  ASSERT_TRUE(w.ok()) << w.status();
+  // 256 + 6 + 766 x 5 = 4092: then an empty frame (4 bytes) would end at
+  // exactly num x size = 4096.
+  ASSERT_TRUE(w->pool->Append(PatternPayload(0, 2)).ok());
+  for (int i = 1; i <= 766; ++i) {
+    ASSERT_TRUE(w->pool->Append(PatternPayload(i, 1)).ok()) << "frame " << i;
+  }
+  ASSERT_EQ(w->pool->GetSize().uncommitted, 4092u);
+  absl::Status last = w->pool->Append({});
+  EXPECT_TRUE(absl::IsResourceExhausted(last)) << "a frame ends at the last byte";
+  EXPECT_THAT(std::string(last.message()), testing::HasSubstr("Shared memory exhausted"));
+  ASSERT_TRUE(w->pool->Commit().ok());
+  EXPECT_LT(w->pool->GetSize().committed, g.num * g.size);
+}
+
+// With SHMIO_DEBUG=true the original's writer, before it appends at
+// `position`, reads the u16 at position - 2 as the previous frame's trailing
+// size t, and requires 4 <= t and the leading size at position - t to equal
+// t -- also for the first frame of a log. On an empty log of ours that is
+// the debug sentinel at 252..255 (format.h).
+TEST(OverlapRuleTest, AnEmptyLogOfOursPassesTheOriginalsDebugCheck) {
+  std::string path = shmio_test::TempPath("debug-sentinel");
+  {
+    absl::StatusOr<shmio_test::Writer> w = shmio_test::OpenWriter(
+        {.path = path, .size = 4096, .num = 4, .overlap = 512});
+    ASSERT_TRUE(w.ok()) << w.status();
+  }
+  std::vector<uint8_t> file = shmio_test::ReadFileBytes(path);
+  const uint64_t position = DecodeU64(file, 16);  // committed: where it appends
+  ASSERT_EQ(position, 256u);
+  const uint64_t trailing = file[position - 2] | (file[position - 1] << 8);
+  ASSERT_GE(trailing, 4u) << "the original's debug check fails on an empty log";
+  ASSERT_LE(trailing, position);
+  const uint64_t leading = file[position - trailing] | (file[position - trailing + 1] << 8);
+  EXPECT_EQ(leading, trailing) << "the original's debug check fails on an empty log";
 }
 
 }  // namespace

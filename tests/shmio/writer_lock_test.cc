@@ -211,4 +211,58 @@ TEST(WriterLockTest, KilledWritersLockIsReleasedAndNoCommittedFrameIsLost) {
   EXPECT_EQ(**now, getpid());
 }
 
+// fork() without exec: the child inherits the writer's descriptor and
+// mapping, whose open file description holds the OFD writer lock. The child
+// must not keep the lock alive after the writer dies, must not write
+// through the inherited Pool (refused, naming both pids), and may still read.
+TEST(WriterLockTest, ForkChildOfTheWriterNeitherWritesNorKeepsTheLock) {
+  std::string path = TempPath("forked");
+  Pipe report;     // grandchild -> test: what it saw
+  Pipe never;      // the grandchild blocks on it until the test is done
+  Pipe writer_up;  // writer -> test: the grandchild's pid once forked
+  ScopedChild writer(ForkChild([&] {
+    absl::StatusOr<shmio_test::Writer> w = OpenWriter({.path = path, .capacity = 1 << 16});
+    if (!w.ok() || !w->pool->Append(PatternPayload(1, 20)).ok() ||
+        !w->pool->Commit().ok()) {
+      return 1;
+    }
+    const pid_t parent = getpid();
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+      // The child of fork(): writing is refused, naming both processes...
+      absl::Status appended = w->pool->Append(PatternPayload(2, 20));
+      std::string message(appended.message());
+      bool refused = absl::IsFailedPrecondition(appended) &&
+                     message.find(absl::StrCat(getpid())) != std::string::npos &&
+                     message.find(absl::StrCat(parent)) != std::string::npos;
+      bool commit_refused = absl::IsFailedPrecondition(w->pool->Commit());
+      // ...reading works.
+      bool reads = shmio_test::ReadCommittedPayloads(*w->shm).size() == 1;
+      report.Send((refused ? 1 : 0) | (commit_refused ? 2 : 0) | (reads ? 4 : 0));
+      uint64_t unused;
+      never.Receive(&unused);
+      _exit(0);
+    }
+    writer_up.Send(static_cast<uint64_t>(grandchild));
+    uint64_t unused;
+    never.Receive(&unused);  // until killed
+    return 0;
+  }));
+  uint64_t grandchild = 0;
+  ASSERT_TRUE(writer_up.Receive(&grandchild));
+  ScopedChild grandchild_guard(static_cast<pid_t>(grandchild));
+  uint64_t seen = 0;
+  ASSERT_TRUE(report.Receive(&seen));
+  EXPECT_TRUE(seen & 1) << "the fork() child appended through its parent's Pool";
+  EXPECT_TRUE(seen & 2) << "the fork() child committed through its parent's Pool";
+  EXPECT_TRUE(seen & 4) << "the fork() child could not read";
+
+  EXPECT_EQ(writer.Kill(), 128 + SIGKILL);
+  // The writer is dead; its child lives on, and must not hold the lock.
+  absl::StatusOr<shmio_test::Writer> next = OpenWriter({.path = path});
+  ASSERT_TRUE(next.ok()) << "a fork() child kept the dead writer's lock: "
+                         << next.status();
+  EXPECT_EQ(shmio_test::ReadCommittedPayloads(*next->shm).size(), 1u);
+}
+
 }  // namespace

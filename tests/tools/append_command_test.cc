@@ -1,9 +1,12 @@
 // `shmio append`: one payload per stdin line, committed in batches, read
 // back by `dump`; and the errors that end a run (full log, segment overlap,
 // bad lines) after committing what came before.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -245,7 +248,7 @@ TEST(AppendCommandTest, NodeFileIsWrittenWithItsGeometry) {
   EXPECT_EQ(lines.back(), "c0ffee");
 }
 
-TEST(AppendCommandTest, NodeFileWithoutGeometryIsRefusedUntouched) {
+TEST(AppendCommandTest, NodeFileWithoutGeometryIsRefusedUntouchedNamingBothForms) {
   std::string path = CopyNodeFixture("basic.shm");
   std::string before = ReadFile(path);
 
@@ -253,7 +256,90 @@ TEST(AppendCommandTest, NodeFileWithoutGeometryIsRefusedUntouched) {
 
   EXPECT_EQ(result.exit_code, 1) << result.Describe();
   EXPECT_NE(result.err.find(path), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("size, num and overlap"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("capacity = its size, 16384 bytes"), std::string::npos)
+      << result.err;
   EXPECT_EQ(ReadFile(path), before);
+}
+
+// The Node library 1.x maps a log whole (no geometry): its files are
+// continued with --capacity = their size, as one segment.
+TEST(AppendCommandTest, NodeFileOfTheOneMappingLibraryIsWrittenWithItsCapacity) {
+  NodeManifest manifest = LoadNodeManifest();
+  std::string path = CopyNodeFixture("basic.shm");
+  CliResult result = RunShmio({"append", path, "--capacity=16384"}, "c0ffee\n");
+  ASSERT_EQ(result.exit_code, 0) << result.Describe();
+  EXPECT_EQ(result.out, absl::StrCat(manifest.committed_size + 7, "\n"));
+  std::vector<std::string> lines = SplitLines(RunShmio({"dump", path}).out);
+  ASSERT_EQ(lines.size(), manifest.committed_frames + 1);
+  EXPECT_EQ(lines.back(), "c0ffee");
+  std::string before = ReadFile(path);
+  CliResult wrong = RunShmio({"append", path, "--capacity=8192"}, "00\n");
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.Describe();
+  EXPECT_NE(wrong.err.find("16384"), std::string::npos) << wrong.err;
+  EXPECT_EQ(ReadFile(path), before);
+}
+
+TEST(AppendCommandTest, CreateTakesThePermissionBitsOfTheNewLog) {
+  std::string path = TempPath("private.shm");
+  CliResult result =
+      RunShmio({"append", path, "--create", "--capacity=4096", "--permissions=0600"}, "00\n");
+  ASSERT_EQ(result.exit_code, 0) << result.Describe();
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  CliResult bad = RunShmio(
+      {"append", TempPath("bad.shm"), "--create", "--capacity=4096", "--permissions=rw"}, "");
+  EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
+}
+
+TEST(AppendCommandTest, DanglingSymbolicLinkIsNamedAsOne) {
+  std::string target = TempPath("nowhere.shm");
+  std::string path = TempPath("link.shm");
+  ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
+  CliResult result = RunShmio({"append", path, "--create", "--capacity=4096"}, "00\n");
+  EXPECT_EQ(result.exit_code, 1) << result.Describe();
+  EXPECT_NE(result.err.find("symbolic link"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("a reader never creates"), std::string::npos) << result.err;
+  EXPECT_NE(::access(target.c_str(), F_OK), 0) << "created through the link";
+}
+
+TEST(AppendCommandTest, FreshFileTooSmallForALogIsRefusedUntouched) {
+  std::string path = TempPath("tiny.shm");
+  WriteFile(path, std::string(100, '\0'));  // truncate -s 100
+  CliResult result = RunShmio({"append", path}, "");
+  EXPECT_EQ(result.exit_code, 1) << result.Describe();
+  EXPECT_NE(result.err.find("260"), std::string::npos) << result.err;
+  EXPECT_EQ(ReadFile(path), std::string(100, '\0'));
+}
+
+// Racing `append --create` of one new log: every run that succeeds has its
+// lines in the file at the path (a loser used to unlink the winner's file
+// in its clean-up, and the winner reported success into an orphan).
+TEST(AppendCommandTest, RacingCreatorsNeverLoseTheWinnersLines) {
+  for (int round = 0; round < 10; ++round) {
+    std::string path = TempPath(absl::StrCat("race-", round, ".shm"));
+    std::vector<std::unique_ptr<ShmioProcess>> racers;
+    for (int i = 0; i < 4; ++i) {
+      racers.push_back(std::make_unique<ShmioProcess>(std::vector<std::string>{
+          "append", path, "--create", "--capacity=65536", "--format=text"}));
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < 4; ++i) {
+      CliResult result = racers[i]->Finish(absl::StrCat("racer ", i, "\n"));
+      if (result.exit_code == 0) {
+        expected.push_back(absl::StrCat("racer ", i));
+      } else {
+        EXPECT_EQ(result.exit_code, 1) << result.Describe();
+        EXPECT_NE(result.err.find("already has a writer"), std::string::npos) << result.err;
+      }
+    }
+    ASSERT_FALSE(expected.empty()) << "no racer won";
+    std::vector<std::string> lines =
+        SplitLines(RunShmio({"dump", path, "--format=text"}).out);
+    std::sort(lines.begin(), lines.end());
+    EXPECT_EQ(lines, expected) << "round " << round;
+  }
 }
 
 TEST(AppendCommandTest, PayloadOverTheLimitNamesTheLine) {

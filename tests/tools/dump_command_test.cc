@@ -193,6 +193,24 @@ TEST_F(DumpCommandTest, ToInTheUncommittedTailFails) {
   EXPECT_EQ(result.out, "");
 }
 
+// [8|AAAA|8][8|BBBB|16]: the forward walk prints two frames; the reverse
+// walk used to print one invented 16-byte frame and exit 0.
+TEST_F(DumpCommandTest, ReverseOverADamagedTrailingSizeFailsNamingTheOffset) {
+  std::string path = TempPath("two.shm");
+  ASSERT_EQ(RunShmio({"append", path, "--create", "--capacity=4096", "--format=text"},
+                     "AAAA\nBBBB\n")
+                .exit_code,
+            0);
+  WriteU16At(path, 256 + 8 + 6, 16);  // the second frame's trailing size
+  CliResult forward = RunShmio({"dump", path, "--format=text"});
+  EXPECT_EQ(forward.exit_code, 0) << forward.Describe();
+  EXPECT_EQ(forward.out, "AAAA\nBBBB\n");
+  CliResult reverse = RunShmio({"dump", path, "--reverse", "--format=text"});
+  EXPECT_EQ(reverse.exit_code, 1) << reverse.Describe();
+  EXPECT_EQ(reverse.out, "") << "an invented frame";
+  EXPECT_NE(reverse.err.find("offset 256"), std::string::npos) << reverse.err;
+}
+
 TEST_F(DumpCommandTest, FromAfterToIsAUsageError) {
   std::string from = absl::StrCat("--from=", manifest_.frame_offsets[20]);
   std::string to = absl::StrCat("--to=", manifest_.frame_offsets[10]);

@@ -87,6 +87,20 @@ class TailProcess {
     return true;
   }
 
+  // Reads stderr until it contains `text`; false when the child closed it
+  // first or nothing came for kChildDeadlineSeconds.
+  bool ReadErrUntil(const std::string& text) {
+    while (err_text_.find(text) == std::string::npos) {
+      pollfd ready = {err_, POLLIN, 0};
+      if (poll(&ready, 1, kChildDeadlineSeconds * 1000) != 1) return false;
+      char buffer[4096];
+      ssize_t n = read(err_, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      err_text_.append(buffer, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
   std::vector<std::string> Lines() const {
     std::vector<std::string> lines = absl::StrSplit(out_text_, '\n');
     lines.pop_back();  // the text after the last newline
@@ -267,6 +281,44 @@ TEST_F(TailCommandTest, RemovedFileIsFollowedUntilItsWriterLetsGoThenIsAnError) 
   EXPECT_EQ(tail.Wait(), 1);
   EXPECT_EQ(tail.Lines(), (std::vector<std::string>{"only", "after the unlink"}));
   EXPECT_TRUE(absl::StrContains(tail.err_text(), "removed")) << tail.err_text();
+}
+
+// A writer reserving a large log in place holds the lock while the file is
+// still empty (seconds for a few GiB): `tail -f` says it is being created
+// and waits, instead of "not a shmio log: it is 0 bytes".
+TEST(TailCreationTest, FollowWaitsForALogThatIsBeingCreated) {
+  const std::string path = TempPath("creating.shm");
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(uint64_t{1} << 62);  // format.h kWriterLockOffset
+  lock.l_len = 1;
+  ASSERT_EQ(fcntl(fd, F_OFD_SETLK, &lock), 0);  // what a creating writer holds
+
+  TailProcess tail({path, "-f", "--format=text"});
+  ASSERT_TRUE(tail.ReadErrUntil("being created")) << tail.err_text();
+  // The "creator" finishes reserving, then lets go: an all-zero file is an
+  // empty log, which the follower follows until a writer initialises it.
+  ASSERT_EQ(posix_fallocate(fd, 0, 1 << 16), 0);
+  close(fd);
+  shmio::Options options;
+  options.path = path;
+  options.capacity = 1 << 16;
+  options.writable = true;
+  auto shm = shmio::SharedMemory::Open(options);
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  auto pool = shmio::Pool::Create(shm->get());
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const std::string line = "first frame";
+  ASSERT_TRUE((*pool)->Append(absl::Span<const uint8_t>(
+                                  reinterpret_cast<const uint8_t*>(line.data()), line.size()))
+                  .ok());
+  ASSERT_TRUE((*pool)->Commit().ok());
+  ASSERT_TRUE(tail.ReadLines(1)) << tail.err_text();
+  EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(), (std::vector<std::string>{line}));
 }
 
 }  // namespace

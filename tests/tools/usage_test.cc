@@ -65,6 +65,27 @@ TEST(UsageTest, UnknownOrMalformedFlagsAreUsageErrors) {
   ExpectUsageError({"dump", path, "--to=12x"});
   ExpectUsageError({"dump", path, "--format=binary"});
   ExpectUsageError({"dump", path, "--cursor", "--cursor"});
+  // One parser for cursors: what dump refuses, tail refuses too.
+  for (const char* from : {"--from=+265", "--from= 265", "--from=-1", "--from=0x10"}) {
+    ExpectUsageError({"dump", path, from});
+    ExpectUsageError({"tail", path, from});
+    ExpectUsageError({"tail", path, "-f", from});
+  }
+}
+
+// A cursor means the same with and without -f: 0 is inside the header of a
+// log (only --from=begin names the first frame).
+TEST(UsageTest, CursorZeroIsRefusedByDumpAndTailWithAndWithoutFollow) {
+  std::string path = CopyNodeFixture("basic.shm");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"dump", path, "--from=0"},
+                                             {"tail", path, "--from=0"},
+                                             {"tail", path, "-f", "--from=0"}}) {
+    CliResult result = RunShmio(args);
+    EXPECT_EQ(result.exit_code, 1) << args[0] << " " << args.back() << ": "
+                                   << result.Describe();
+    EXPECT_NE(result.err.find("inside the header"), std::string::npos) << result.err;
+  }
 }
 
 TEST(UsageTest, ContradictoryAppendFlagsAreUsageErrors) {

@@ -8,6 +8,7 @@
 // stops a follower: it is noticed, once.
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/match.h"
@@ -262,6 +263,20 @@ TEST_P(FileErrorsTest, LogRecreatedSmallerInPlaceIsReported) {
   ExpectOneErrorNamingTheFile(got, file.path(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(got.IsRun(0, 100));
   CloseAndWait(*sub);
+}
+
+// open(2) of a FIFO blocks: Subscription::Open used to hang on one.
+TEST_P(FileErrorsTest, FifoAtThePathIsRefusedWithoutBlocking) {
+  ShmFile file("fifo");
+  ASSERT_EQ(mkfifo(file.path().c_str(), 0644), 0);
+  Recorder got;
+  auto sub = Subscription::Open(&loop_, file.path(), Options(), got.OnBatch(),
+                                got.OnError());
+  ASSERT_FALSE(sub.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(sub.status())) << sub.status();
+  EXPECT_TRUE(absl::StrContains(sub.status().message(), "not a regular file"))
+      << sub.status();
+  RunTurns(1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, FileErrorsTest,
