@@ -70,16 +70,28 @@ inline constexpr uint64_t kMaxPayload = kMaxFrameTotal - kFrameOverhead;  // 655
 //   offset  width  field            meaning
 //   24      8      magic            kMagic: "SHMIOC++" read as little-endian
 //   32      4      version          kFormatVersion
-//   36      4      flags            0; reserved (e.g. "sealed, continued in
-//                                   the next file of a chain")
+//   36      4      flags            bit 0 kFlagChainFile: the file is one of
+//                                   a chain (the fields at 80..119 apply);
+//                                   other bits 0
 //   40      8      segment_size     the original's `size`; 0 = no geometry
 //   48      8      segment_count    the original's `num`; 0 = no geometry
 //   56      8      overlap          the original's `overlap`
 //   64      8      capacity         file size in bytes at creation
 //   72      8      writer_pid       pid of the last writer to open the file
 //                                   (informational; the lock is the truth)
-//   80      8      file_sequence    0; reserved for chains of files
-//   88..127        reserved, zero
+//   80      8      file_sequence    chain files: the file's index in its
+//                                   chain (the first is 0); else 0
+//   88      8      base_position    chain files: the chain position of the
+//                                   file's first frame; else 0
+//   96      8      chain_id         chain files: a random nonzero number
+//                                   shared by every file of one chain
+//   104     8      sealed_end       chain files: 0 while the writer may still
+//                                   append; then the file's final committed
+//                                   value, stored (release) after it (atomic;
+//                                   see "Sealing" below)
+//   112     8      sealed_at_ns     chain files: when it was sealed
+//                                   (CLOCK_REALTIME ns), for retention by age
+//   120..127       reserved, zero
 //   128     8      doorbell armed   nonzero while a reader sleeps waiting for
 //                                   a commit (atomic; see shmio/doorbell.h)
 //   136     8      doorbell rings   count of rings; the writer pwrite()s it,
@@ -98,6 +110,10 @@ inline constexpr uint64_t kOverlapOffset = 56;
 inline constexpr uint64_t kCapacityOffset = 64;
 inline constexpr uint64_t kWriterPidOffset = 72;
 inline constexpr uint64_t kFileSequenceOffset = 80;
+inline constexpr uint64_t kBasePositionOffset = 88;
+inline constexpr uint64_t kChainIdOffset = 96;
+inline constexpr uint64_t kSealedEndOffset = 104;
+inline constexpr uint64_t kSealedAtOffset = 112;
 inline constexpr uint64_t kDoorbellArmedOffset = 128;  // own cache line
 inline constexpr uint64_t kDoorbellRingsOffset = 136;
 inline constexpr uint64_t kExtendedDataOffset = 256;   // cache-line aligned
@@ -112,6 +128,27 @@ inline constexpr uint64_t kExtendedDataOffset = 256;   // cache-line aligned
 // frame of ours ever is).
 inline constexpr uint64_t kDebugSentinelOffset = kExtendedDataOffset - 4;
 inline constexpr uint8_t kDebugSentinel[4] = {4, 0, 4, 0};
+
+// --- Chains of files -----------------------------------------------------------
+//
+// A chain is a directory of log files, each named by the chain position of
+// its first frame (ChainFileName): a frame's position is its file's
+// base_position + (offset - dataOffset). Each file is a complete log of its
+// own (readable alone by shmio and by the original); the fields above say
+// where it belongs.
+//
+// Sealing is how a reader learns that a file is finished. The writer, when
+// a frame no longer fits, creates and links the next file (base = this
+// base + this committed - dataOffset), then stores sealed_at_ns and
+// sealed_end = committed (release), then rings this file's doorbell if a
+// reader is armed. So `sealed_end` is a third synchronising word, beside
+// `committed` and the doorbell's `armed`: a reader that loads it (acquire)
+// nonzero knows that `committed` is final and equal to it, and that the
+// next file exists; one that sleeps arms the doorbell and then checks both
+// words (the doorbell's handshake covers them alike, doorbell.h). A file
+// with a successor is always sealed, except after a writer died between
+// linking the successor and sealing: the next writer seals it first.
+inline constexpr uint32_t kFlagChainFile = 1u << 0;
 
 // "SHMIOC++" as bytes 53 48 4d 49 4f 43 2b 2b, read as a little-endian u64.
 inline constexpr uint64_t kMagic = 0x2b2b434f494d4853ULL;
@@ -164,6 +201,8 @@ static_assert(kDoorbellArmedOffset % alignof(uint64_t) == 0);
 static_assert(kDoorbellArmedOffset / 64 != kCommittedOffset / 64,
               "the doorbell has its own cache line");
 static_assert(kExtendedDataOffset % 64 == 0);
+static_assert(kSealedEndOffset % alignof(uint64_t) == 0);
+static_assert(kSealedAtOffset + 8 <= kDoorbellArmedOffset);
 
 // Returns the header word at `offset` of a mapping based at `base` as an
 // atomic. `base` must be page aligned (every mmap is).

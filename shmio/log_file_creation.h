@@ -27,14 +27,39 @@
 namespace shmio {
 namespace internal {
 
-// Creates `path` with permission bits `mode` (minus the umask) and
-// `capacity` bytes reserved, holding the writer lock, and returns the open
-// O_RDWR descriptor. AlreadyExists when something (a file, a link, a
-// dangling symbolic link) is at `path` already: nothing was created, and
-// the caller opens what is there. Other errors name the path or directory
-// and leave nothing behind.
+// A new file not yet linked at its path: unnamed (O_TMPFILE), or, where the
+// file system has none, under a temporary name in the same directory.
+struct UnlinkedFile {
+  int fd = -1;            // O_RDWR, holding the writer lock
+  std::string temp_path;  // empty for an unnamed file
+};
+
+// Creates a file in `directory` with permission bits `mode` (minus the
+// umask) and `capacity` bytes reserved, holding the writer lock, named
+// nowhere yet (so no reader can see it). `path_for_messages` names it in
+// errors. Errors leave nothing behind.
+absl::StatusOr<UnlinkedFile> CreateUnlinkedLogFile(const std::string& directory,
+                                                   const std::string& path_for_messages,
+                                                   mode_t mode, uint64_t capacity);
+
+// Gives `file` its name `path`. AlreadyExists when something (a file, a
+// link, a dangling symbolic link) is at `path` already; nothing changes
+// then. A temporary name, if any, is removed either way.
+absl::Status LinkLogFile(UnlinkedFile& file, const std::string& path);
+
+// Closes `file` (and removes its temporary name), dropping what it reserved.
+void DiscardLogFile(UnlinkedFile& file);
+
+// CreateUnlinkedLogFile() in the directory of `path`, then LinkLogFile():
+// returns the open O_RDWR descriptor, holding the writer lock. AlreadyExists
+// when something is at `path` already: nothing was created, and the caller
+// opens what is there. Other errors name the path or directory and leave
+// nothing behind.
 absl::StatusOr<int> CreateLogFile(const std::string& path, mode_t mode,
                                   uint64_t capacity);
+
+// The directory part of `path` ("." for a bare name).
+std::string DirectoryOf(const std::string& path);
 
 }  // namespace internal
 }  // namespace shmio

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -14,14 +15,20 @@ namespace {
 // `committed` last (release), so a reader that sees a nonzero committed
 // value sees a complete header.
 void InitialiseHeader(uint8_t* base, uint64_t capacity,
-                      const std::optional<Geometry>& geometry) {
+                      const std::optional<Geometry>& geometry,
+                      const std::optional<ChainFileInfo>& chain = std::nullopt) {
   using namespace format;
   std::memset(base + kMagicOffset, 0, kExtendedDataOffset - kMagicOffset);
   EncodeU64(base + kHeaderSizeOffset, kHeaderSize);
   EncodeU64(base + kDataOffsetOffset, kExtendedDataOffset);
   EncodeU64(base + kMagicOffset, kMagic);
   EncodeU32(base + kVersionOffset, kFormatVersion);
-  EncodeU32(base + kFlagsOffset, 0);
+  EncodeU32(base + kFlagsOffset, chain ? kFlagChainFile : 0);
+  if (chain) {
+    EncodeU64(base + kFileSequenceOffset, chain->sequence);
+    EncodeU64(base + kBasePositionOffset, chain->base_position);
+    EncodeU64(base + kChainIdOffset, chain->chain_id);
+  }
   if (geometry) {
     EncodeU64(base + kSegmentSizeOffset, geometry->size);
     EncodeU64(base + kSegmentCountOffset, geometry->num);
@@ -54,12 +61,28 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(SharedMemory* shm) {
         "one (one writer per log)",
         shm->path()));
   }
+  if (shm->ReadHeader().format == FileFormat::kEmpty) {
+    InitialiseHeader(shm->mutable_data(), shm->capacity(), shm->geometry());
+  }
+  return Adopt(shm);
+}
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::CreateChainFile(
+    SharedMemory* shm, const ChainFileInfo& chain) {
+  if (!shm->writable() || shm->ReadHeader().format != FileFormat::kEmpty ||
+      shm->pool_ != nullptr || shm->forked_from() != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: a chain file is made from a fresh, writable file with no writer "
+        "yet",
+        shm->path()));
+  }
+  InitialiseHeader(shm->mutable_data(), shm->capacity(), shm->geometry(), chain);
+  return Adopt(shm);
+}
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Adopt(SharedMemory* shm) {
   uint8_t* base = shm->mutable_data();
   HeaderSnapshot header = shm->ReadHeader();
-  if (header.format == FileFormat::kEmpty) {
-    InitialiseHeader(base, shm->capacity(), shm->geometry());
-    header = shm->ReadHeader();
-  }
   // SharedMemory::Open validated committed and dataOffset for this file, and
   // only a writer (we hold the lock) moves committed.
   bool has_doorbell = header.format == FileFormat::kShmioV1;
@@ -102,6 +125,34 @@ void Pool::DetachAfterFork(pid_t parent) {
   forked_from_ = parent;
   fast_path_ = false;
   fast_commit_ = false;
+}
+
+absl::Status Pool::Seal() {
+  if (sealed_) return absl::OkStatus();
+  absl::Status may_write = CheckMayWrite();
+  if (!may_write.ok()) return may_write;
+  sealed_ = true;
+  fast_path_ = false;
+  position_ = committed_;  // uncommitted frames are dropped
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  // Relaxed: read only after the acquire load of sealed_end below pairs
+  // with our release store.
+  format::AtomicWord(base_, format::kSealedAtOffset)
+      .store(static_cast<uint64_t>(
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),
+             std::memory_order_relaxed);
+  // Release: `committed` (stored last by Publish) and sealed_at are visible
+  // to a reader whose acquire load finds sealed_end set.
+  format::AtomicWord(base_, format::kSealedEndOffset)
+      .store(committed_, std::memory_order_release);
+  // A reader asleep on this file must wake to move on. Sealing is rare, so
+  // a full fence stands between the store and the load of `armed` here
+  // (the doorbell handshake; doorbell.h), whatever the writer registered.
+  if (has_doorbell_ &&
+      RingDoorbellIfArmed(base_, shm_->fd(), doorbell_rings_ + 1, /*registered=*/false)) {
+    ++doorbell_rings_;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Pool::CheckMayWrite() const {
@@ -184,6 +235,12 @@ absl::StatusOr<absl::Span<uint8_t>> Pool::SliceSizeSlow(size_t n) {
     scratch_.assign(n, 0);
     return absl::Span<uint8_t>(scratch_.data(), n);
   }
+  if (sealed_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is sealed: this file of its chain takes no more frames (the chain "
+        "writer continues in the next file)",
+        shm_->path()));
+  }
   if (forked_from_ != 0 || position_ == committed_) {
     absl::Status may_write = CheckMayWrite();
     if (!may_write.ok()) return may_write;
@@ -244,7 +301,7 @@ Pool::Status Pool::GetStatus() const {
 
 void Pool::SetActive(bool active) {
   active_ = active;
-  fast_path_ = active_ && !debug_ && forked_from_ == 0;
+  fast_path_ = active_ && !debug_ && forked_from_ == 0 && !sealed_;
 }
 
 }  // namespace shmio

@@ -70,6 +70,13 @@ class Pool {
   // within the file.
   static absl::StatusOr<std::unique_ptr<Pool>> Create(SharedMemory* shm);
 
+  // For chains (shmio/chain_writer.h): the writer of a fresh (all-zero)
+  // file, initialised as the file `chain` says it is in its chain
+  // (format.h, "Chains of files"). FailedPrecondition when the file is not
+  // fresh; otherwise as Create().
+  static absl::StatusOr<std::unique_ptr<Pool>> CreateChainFile(
+      SharedMemory* shm, const ChainFileInfo& chain);
+
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -156,6 +163,15 @@ class Pool {
   void SetActive(bool active);
   bool active() const { return active_; }
 
+  // For chains: marks the file sealed at its committed value (format.h,
+  // "Sealing"): readers that reach it move on to the next file, which must
+  // exist already. Frames appended but not committed are dropped, and every
+  // later append is refused. Rings the doorbell if a reader sleeps on it.
+  // Errors as Commit()'s (another writer, a fork() child); nothing is stored
+  // then.
+  absl::Status Seal();
+  bool sealed() const { return sealed_; }
+
   // Makes committed frames durable on disk (see SharedMemory::Flush).
   absl::Status Flush() const { return shm_->Flush(); }
 
@@ -172,6 +188,8 @@ class Pool {
  private:
   Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
        bool has_doorbell);
+  // Create() once the header is initialised (or was already).
+  static absl::StatusOr<std::unique_ptr<Pool>> Adopt(SharedMemory* shm);
 
   absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n);
   absl::Status CommitChecked();
@@ -228,7 +246,8 @@ class Pool {
   bool fence_free_commit_;  // RegisterWriterForDoorbell() succeeded
   bool debug_;
   bool active_ = true;
-  bool fast_path_ = false;    // active_ && !debug_ && !forked_from_
+  bool fast_path_ = false;    // active_ && !debug_ && !forked_from_ && !sealed_
+  bool sealed_ = false;       // Seal() done: no more appends
   bool fast_commit_ = false;  // !debug_ && !forked_from_
   pid_t forked_from_ = 0;     // nonzero in a fork() child of the writer
   std::vector<uint8_t> scratch_;  // SetActive(false) slices

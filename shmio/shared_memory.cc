@@ -360,7 +360,51 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
   bool created = false;
   absl::StatusOr<int> opened = OpenOrCreate(options, &created);
   if (!opened.ok()) return opened.status();
-  int fd = *opened;
+  return FromDescriptor(std::move(options), *opened, created);
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::CreateUnlinked(
+    const std::string& directory, Options options) {
+  options.writable = true;
+  options.path = absl::StrFormat("%s/(a file being prepared)", directory);
+  absl::Status valid = ValidateOptions(options);
+  if (!valid.ok()) return valid;
+  if (RequestedCapacity(options) == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: no size was given to create it: set capacity", options.path));
+  }
+  absl::StatusOr<internal::UnlinkedFile> file = internal::CreateUnlinkedLogFile(
+      directory, options.path, options.create_mode, RequestedCapacity(options));
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+      FromDescriptor(std::move(options), file->fd, /*created=*/true);
+  if (!shm.ok()) {
+    file->fd = -1;  // FromDescriptor closed it
+    internal::DiscardLogFile(*file);
+    return shm.status();
+  }
+  (*shm)->unlinked_temp_path_ = file->temp_path;
+  (*shm)->unlinked_ = true;
+  return shm;
+}
+
+absl::Status SharedMemory::LinkAt(const std::string& path) {
+  if (!unlinked_) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is linked already; cannot link it as %s", this->path(), path));
+  }
+  internal::UnlinkedFile file{fd_, unlinked_temp_path_};
+  absl::Status linked = internal::LinkLogFile(file, path);
+  unlinked_temp_path_ = file.temp_path;
+  if (!linked.ok()) return linked;
+  unlinked_ = false;
+  options_.path = path;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::FromDescriptor(
+    Options options, int fd, bool created) {
+  const std::string path = options.path;
   FdCloser closer(fd);
 
   struct stat st;
@@ -488,6 +532,7 @@ SharedMemory::SharedMemory(Options options, int fd, uint8_t* base,
 
 SharedMemory::~SharedMemory() {
   if (options_.writable) internal::UnregisterWriterForFork(this);
+  if (!unlinked_temp_path_.empty()) unlink(unlinked_temp_path_.c_str());
   munmap(base_, capacity_);
   // Drops the writer lock, if we held it: the mapping's hold on the open
   // file description went with munmap, this is the last one.
@@ -526,6 +571,11 @@ HeaderSnapshot SharedMemory::ReadHeader() const {
   if (format::HasExtension(base_, capacity_)) {
     h.format = FileFormat::kShmioV1;
     h.geometry = GeometryFromExtension(base_);
+    if (DecodeU32(base_ + format::kFlagsOffset) & format::kFlagChainFile) {
+      h.chain = ChainFileInfo{DecodeU64(base_ + format::kFileSequenceOffset),
+                              DecodeU64(base_ + format::kBasePositionOffset),
+                              DecodeU64(base_ + format::kChainIdOffset)};
+    }
     // Relaxed: informational, rewritten by each writer at open.
     h.writer_pid = format::AtomicWord(base_, format::kWriterPidOffset)
                        .load(std::memory_order_relaxed);

@@ -84,6 +84,13 @@ struct Geometry {
   uint64_t overlap = 0;
 };
 
+// Where a file of a chain belongs (format.h, "Chains of files").
+struct ChainFileInfo {
+  uint64_t sequence = 0;       // index in the chain; the first file is 0
+  uint64_t base_position = 0;  // the chain position of its first frame
+  uint64_t chain_id = 0;       // shared by every file of one chain
+};
+
 // A consistent reading of the 24-byte header (and extension, if any).
 struct HeaderSnapshot {
   FileFormat format = FileFormat::kEmpty;
@@ -92,6 +99,7 @@ struct HeaderSnapshot {
   uint64_t committed = 0;          // as loaded (acquire); may be torn (Node)
   std::optional<Geometry> geometry;  // from the extension, if present
   uint64_t writer_pid = 0;         // from the extension; 0 = unknown
+  std::optional<ChainFileInfo> chain;  // for a file of a chain
 };
 
 class SharedMemory {
@@ -126,6 +134,18 @@ class SharedMemory {
   // below it is visible once the value is known to be genuine (see
   // Consumer for why a Node writer's value may not be).
   HeaderSnapshot ReadHeader() const;
+
+  // Loads the extension's sealed_end (format.h, "Sealing") with acquire
+  // ordering: 0 while a writer may still append to this file of a chain;
+  // then its final committed value, which is loaded after it. 0 for a file
+  // that is not part of a chain.
+  uint64_t LoadSealedEnd() const {
+    if (capacity_ < format::kExtendedDataOffset) return 0;
+    // Acquire: pairs with the writer's release store in Pool::Seal(), after
+    // its final store of `committed`, which is therefore visible.
+    return format::AtomicWord(base_, format::kSealedEndOffset)
+        .load(std::memory_order_acquire);
+  }
 
   // Loads `committed` with acquire ordering.
   uint64_t LoadCommitted() const {
@@ -168,10 +188,28 @@ class SharedMemory {
   // in a fork() child. Only async-signal-safe calls.
   void DetachAfterFork();
 
+  // For chains (shmio/chain_writer.h): creates a writable log of
+  // options.capacity bytes in `directory` that no path names yet (so no
+  // reader can see it), locked and reserved (and prefaulted, if asked);
+  // LinkAt() gives it its name. Until then path() says it is being
+  // prepared. Errors as Open()'s for creating.
+  static absl::StatusOr<std::unique_ptr<SharedMemory>> CreateUnlinked(
+      const std::string& directory, Options options);
+
+  // Gives a file from CreateUnlinked() its name `path`. AlreadyExists when
+  // something is at `path` (nothing changes then).
+  absl::Status LinkAt(const std::string& path);
+
  private:
   friend class Pool;
   SharedMemory(Options options, int fd, uint8_t* base, uint64_t capacity,
                std::optional<Geometry> geometry);
+
+  // Checks, locks (when writable), sizes and maps the open file `fd` (owned
+  // from here on, closed on error) described by `options`; `created` says
+  // that this call made it.
+  static absl::StatusOr<std::unique_ptr<SharedMemory>> FromDescriptor(
+      Options options, int fd, bool created);
 
   // The writable mapping; only Pool writes through it.
   uint8_t* mutable_data() const { return base_; }
@@ -183,6 +221,8 @@ class SharedMemory {
   std::optional<Geometry> geometry_;
   Pool* pool_ = nullptr;  // the one Pool of a writable SharedMemory; not owned
   pid_t forked_from_ = 0;
+  bool unlinked_ = false;           // from CreateUnlinked(), not yet LinkAt()
+  std::string unlinked_temp_path_;  // its temporary name, if it has one
 };
 
 // True when SHMIO_DEBUG=true is set in the environment (read once).
