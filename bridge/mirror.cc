@@ -59,7 +59,7 @@ void Mirror::OnReady() {
   uint64_t generation = ++generation_;
   if (first_ready_ && callbacks_.on_notice) {
     first_ready_ = false;
-    callbacks_.on_notice(absl::StrFormat("%s holds positions up to %d; mirroring %s from there",
+    callbacks_.on_notice(absl::StrFormat("%s ends at position %d; mirroring %s from there",
                                          sink_->name(), sink_->CommittedEnd(), Where()));
   }
   const absl::string_view type[] = {"TYPE", options_.stream};

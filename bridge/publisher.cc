@@ -115,7 +115,7 @@ void Publisher::OnLastEntry(uint64_t generation, absl::StatusOr<const redisReply
   }
   if (first_resume_ && callbacks_.on_notice) {
     first_resume_ = false;
-    callbacks_.on_notice(absl::StrFormat("%s holds positions up to %d; publishing %s from there",
+    callbacks_.on_notice(absl::StrFormat("%s ends at position %d; publishing %s from there",
                                          Where(), stats_.end_position, options_.log_path));
   }
   OpenSource(position);

@@ -2,8 +2,6 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-// The adapter is a header of static functions: include it in this one file.
-#include <hiredis/adapters/libuv.h>
 
 #include <algorithm>
 #include <memory>
@@ -13,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bridge/hiredis_uv.h"
 
 namespace bridge {
 namespace {
@@ -90,10 +89,10 @@ void RedisConnection::Connect() {
     return;
   }
   context->data = this;
-  if (redisLibuvAttach(context, loop_) != REDIS_OK) {
+  absl::Status attached = AttachToLoop(context, loop_);
+  if (!attached.ok()) {
     redisAsyncFree(context);
-    AfterLoss(absl::UnavailableError(
-                  absl::StrCat("redis ", where, ": cannot watch the socket on the loop")),
+    AfterLoss(absl::UnavailableError(absl::StrCat("redis ", where, ": ", attached.message())),
               false);
     return;
   }

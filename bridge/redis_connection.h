@@ -16,8 +16,9 @@
 // callback (only if it had connected); a failed connect calls the connect
 // callback with REDIS_ERR and hiredis frees the context right after;
 // redisAsyncFree() from inside a reply callback is deferred until the
-// callback returns. The libuv adapter closes its uv_poll_t in its cleanup
-// hook, so the loop must run once more before uv_loop_close().
+// callback returns. The loop adapter (hiredis_uv.h, not 0.14's, which drops
+// socket errors) closes its uv_poll_t in hiredis's cleanup hook, so the loop
+// must run once more before uv_loop_close().
 //
 // Failures and what follows:
 //   - unreachable, refused, reset, timed out: retry with backoff; the first
