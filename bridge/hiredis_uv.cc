@@ -13,7 +13,7 @@ namespace {
 struct Watch {
   uv_poll_t poll;
   redisAsyncContext* context;  // null once hiredis has cleaned up
-  int events = 0;              // UV_READABLE | UV_WRITABLE wanted
+  int events = 0;              // UV_READABLE | UV_WRITABLE being polled
 };
 
 void OnPoll(uv_poll_t* poll, int status, int events) {
@@ -21,6 +21,7 @@ void OnPoll(uv_poll_t* poll, int status, int events) {
   if (watch->context == nullptr) return;
   if (status < 0) {
     // libuv has stopped the handle; let hiredis find the socket's error.
+    watch->events = 0;
     redisAsyncHandleRead(watch->context);
     return;
   }
@@ -31,7 +32,13 @@ void OnPoll(uv_poll_t* poll, int status, int events) {
   }
 }
 
-void Update(Watch* watch) {
+// Applies a changed event mask. hiredis asks for writability on every
+// command it buffers; uv_poll_start() first stops the handle, which costs an
+// epoll_ctl(EPOLL_CTL_DEL) syscall (libuv 1.44 unix/poll.c), so an unchanged
+// mask must not reach it.
+void Update(Watch* watch, int events) {
+  if (events == watch->events) return;
+  watch->events = events;
   if (watch->events != 0) {
     uv_poll_start(&watch->poll, watch->events, &OnPoll);
   } else {
@@ -41,26 +48,22 @@ void Update(Watch* watch) {
 
 void AddRead(void* data) {
   auto* watch = static_cast<Watch*>(data);
-  watch->events |= UV_READABLE;
-  Update(watch);
+  Update(watch, watch->events | UV_READABLE);
 }
 
 void DelRead(void* data) {
   auto* watch = static_cast<Watch*>(data);
-  watch->events &= ~UV_READABLE;
-  Update(watch);
+  Update(watch, watch->events & ~UV_READABLE);
 }
 
 void AddWrite(void* data) {
   auto* watch = static_cast<Watch*>(data);
-  watch->events |= UV_WRITABLE;
-  Update(watch);
+  Update(watch, watch->events | UV_WRITABLE);
 }
 
 void DelWrite(void* data) {
   auto* watch = static_cast<Watch*>(data);
-  watch->events &= ~UV_WRITABLE;
-  Update(watch);
+  Update(watch, watch->events & ~UV_WRITABLE);
 }
 
 void OnClosed(uv_handle_t* handle) { delete static_cast<Watch*>(handle->data); }

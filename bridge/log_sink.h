@@ -50,7 +50,9 @@ class LogSink {
 
 struct SinkOptions {
   std::string path;
-  // Bytes for a file this call creates; 0 = the log must exist already.
+  // Bytes for a file this call creates (missing, or shorter than the
+  // 24-byte header: a creation cut short); 0 = the log must exist already.
+  // An existing log keeps its own size.
   uint64_t create_capacity = 0;
 };
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "shmio/format.h"
 
 namespace bridge {
 
@@ -28,21 +29,25 @@ SingleFileSink::SingleFileSink(std::unique_ptr<shmio::SharedMemory> shm,
 
 absl::StatusOr<std::unique_ptr<SingleFileSink>> SingleFileSink::Open(const SinkOptions& options) {
   struct stat info;
-  if (::stat(options.path.c_str(), &info) != 0) {
-    int error = errno;
-    if (error != ENOENT) {
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot open ", options.path));
-    }
-    if (options.create_capacity == 0) {
-      return absl::NotFoundError(absl::StrCat(options.path, " does not exist"));
-    }
+  bool exists = ::stat(options.path.c_str(), &info) == 0;
+  if (!exists && errno != ENOENT) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", options.path));
+  }
+  // A file shorter than the header is a creation cut short (a writer
+  // killed between creating the file and sizing it): create it again.
+  bool create = !exists || static_cast<uint64_t>(info.st_size) < shmio::format::kHeaderSize;
+  if (create && options.create_capacity == 0) {
+    return absl::NotFoundError(
+        exists ? absl::StrFormat("%s is %d bytes, not a log yet: give a capacity to create it",
+                                 options.path, info.st_size)
+               : absl::StrCat(options.path, " does not exist"));
   }
   shmio::Options shm_options;
   shm_options.path = options.path;
   shm_options.writable = true;
   shm_options.debug_checks = shmio::DebugFromEnvironment();
-  // A capacity is a size to create with; an existing file keeps its own.
-  if (::stat(options.path.c_str(), &info) != 0) shm_options.capacity = options.create_capacity;
+  // A capacity is a size to create with; an existing log keeps its own.
+  if (create) shm_options.capacity = options.create_capacity;
   absl::StatusOr<std::unique_ptr<shmio::SharedMemory>> shm = shmio::SharedMemory::Open(shm_options);
   if (!shm.ok()) return shm.status();
   absl::StatusOr<std::unique_ptr<shmio::Pool>> pool = shmio::Pool::Create(shm->get());

@@ -44,7 +44,10 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
     return ReportFailure(io, self, *dest,
                          absl::ErrnoToStatus(error, absl::StrCat("cannot open ", *dest)));
   }
-  if (!exists && !capacity->has_value()) {
+  // A DEST shorter than the header is a creation cut short: it needs the
+  // capacity again.
+  bool creating = !exists || info.st_size < 24;
+  if (creating && !capacity->has_value()) {
     return ReportUsageError(
         io, self, absl::StrCat(*dest, " does not exist: give --capacity=BYTES to create it"));
   }
@@ -52,7 +55,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   GuardAgainstShrinkingFile(*dest);
   bridge::SinkOptions sink_options;
   sink_options.path = *dest;
-  sink_options.create_capacity = exists ? 0 : **capacity;
+  sink_options.create_capacity = capacity->value_or(0);
   absl::StatusOr<std::unique_ptr<bridge::LogSink>> sink = bridge::OpenLogSink(sink_options);
   if (!sink.ok()) return ReportFailure(io, self, *dest, sink.status());
 
@@ -87,7 +90,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   }
   uint64_t end = (*sink)->CommittedEnd();
   sink->reset();  // releases the writer lock and the mapping
-  if (exit_code != kExitOk && !exists && end == 0) {
+  if (exit_code != kExitOk && creating && end == 0) {
     // Bad input leaves nothing behind: this run made DEST and wrote nothing.
     ::unlink(dest->c_str());
   }
