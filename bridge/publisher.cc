@@ -73,6 +73,8 @@ void Publisher::OnReady() {
   if (failed_ || closing_) return;
   uint64_t generation = ++generation_;
   ++stats_.resumes;
+  in_flight_ends_.clear();  // a new connection has nothing in flight
+  CloseSource();
   const absl::string_view type[] = {"TYPE", options_.stream};
   const absl::string_view last[] = {"XREVRANGE", options_.stream, "+", "-", "COUNT", "1"};
   // Pipelined: the TYPE reply comes first and settles a key of another type.

@@ -208,7 +208,9 @@ void RedisConnection::OnReply(redisAsyncContext* context, void* reply, void* pri
   if (reply == nullptr) {
     // The context is being freed: by Drop() (context_ already cleared), or
     // by hiredis after a connection error (then OnDisconnect follows).
-    if (self->context_ == context) {
+    if (self->context_ == context && self->state_ != State::kWaiting) {
+      // The first failed reply of a dying context: remember whether it was
+      // usable, for OnDisconnect (the later ones must not overwrite it).
       self->lost_while_ready_ = self->state_ == State::kReady;
       self->state_ = State::kWaiting;  // no new commands on a dying context
       self->loss_reason_ = absl::UnavailableError(absl::StrCat(

@@ -290,13 +290,38 @@ bool ShmioChild::ReadSome(int timeout_ms) {
   return true;
 }
 
-bool ShmioChild::WaitForStderr(absl::string_view text, absl::Duration bound) {
+int CountOf(const std::string& in, absl::string_view text) {
+  int count = 0;
+  std::string needle(text);
+  for (size_t at = in.find(needle); at != std::string::npos; at = in.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+bool ShmioChild::WaitForStderr(absl::string_view text, int times, absl::Duration bound) {
   absl::Time deadline = absl::Now() + bound;
-  while (err_.find(std::string(text)) == std::string::npos) {
+  while (CountOf(err_, text) < times) {
     if (err_fd_ < 0 || absl::Now() >= deadline) return false;
     ReadSome(static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1);
   }
   return true;
+}
+
+const std::string& ShmioChild::out() {
+  while ((out_fd_ >= 0 || err_fd_ >= 0) && ReadSome(0) && HasInput()) {
+  }
+  return out_;
+}
+
+const std::string& ShmioChild::err() {
+  out();
+  return err_;
+}
+
+bool ShmioChild::HasInput() const {
+  pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+  return poll(fds, 2, 0) > 0;
 }
 
 void ShmioChild::Signal(int signal) {

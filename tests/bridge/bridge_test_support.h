@@ -70,6 +70,9 @@ bool WaitForLogEnd(const std::string& path, uint64_t end, absl::Duration bound =
 // (independently of //bridge): ID "P-1", fields pos=P and data.
 absl::StatusOr<std::vector<Entry>> ReadStream(SyncRedis& redis, const std::string& stream);
 
+// How many times `text` occurs in `in`.
+int CountOf(const std::string& in, absl::string_view text);
+
 // "" when `actual` equals `expected`; else what differs first (a gap, a
 // duplicate, other bytes), for an assertion message.
 std::string Difference(const std::vector<Entry>& actual, const std::vector<Entry>& expected);
@@ -84,18 +87,20 @@ class ShmioChild {
   ShmioChild& operator=(const ShmioChild&) = delete;
 
   pid_t pid() const { return pid_; }
-  // Reads stderr until it contains `text` (true), or it closes or `bound`
-  // passes (false).
-  bool WaitForStderr(absl::string_view text, absl::Duration bound = kWaitBound);
+  // Reads stderr until it contains `text` `times` times (true), or it
+  // closes or `bound` passes (false).
+  bool WaitForStderr(absl::string_view text, int times = 1, absl::Duration bound = kWaitBound);
   void Signal(int signal);
   // Reads both pipes to their end and reaps the child; its exit code, or
   // 128 + signal. SIGKILLs it first after `bound`.
   int Wait(absl::Duration bound = kWaitBound);
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
+  // What the child printed so far (reads what is waiting in the pipes).
+  const std::string& out();
+  const std::string& err();
 
  private:
   bool ReadSome(int timeout_ms);  // one poll + reads; false at EOF of both
+  bool HasInput() const;          // a pipe has bytes (or EOF) waiting
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
