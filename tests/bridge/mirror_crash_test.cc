@@ -30,7 +30,7 @@ constexpr uint32_t kKillWithinUs = 30000;
 #endif
 
 TEST(MirrorCrashTest, RandomKillsNeitherLoseNorDuplicateAFrame) {
-  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start({TempDir("redis")});
+  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::StartIn(TempDir("redis"));
   ASSERT_TRUE(server.ok()) << server.status();
   std::string redis = absl::StrCat("--redis=", (*server)->address());
   std::string log = ShmPath("log");

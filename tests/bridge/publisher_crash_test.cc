@@ -32,7 +32,7 @@ constexpr uint32_t kKillWithinUs = 30000;
 #endif
 
 TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
-  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start({TempDir("redis")});
+  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::StartIn(TempDir("redis"));
   ASSERT_TRUE(server.ok()) << server.status();
   absl::StatusOr<std::unique_ptr<SyncRedis>> client = SyncRedis::Connect((*server)->port());
   ASSERT_TRUE(client.ok()) << client.status();

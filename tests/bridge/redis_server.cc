@@ -58,6 +58,12 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(RedisServerOptio
   return last;
 }
 
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartIn(const std::string& dir) {
+  RedisServerOptions options;
+  options.dir = dir;
+  return Start(options);
+}
+
 std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", options_.port); }
 
 absl::Status RedisServer::Launch() {
@@ -76,6 +82,12 @@ absl::Status RedisServer::Launch() {
   if (!options_.password.empty()) {
     args.push_back("--requirepass");
     args.push_back(options_.password);
+  }
+  // This launch's lines start here (taken before the server can write).
+  size_t from;
+  {
+    absl::MutexLock lock(&mutex_);
+    from = log_.size();
   }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe for redis-server");
@@ -118,11 +130,6 @@ absl::Status RedisServer::Launch() {
     }
   });
   // Wait for the ready line (or the end of the log: the server died).
-  size_t from;
-  {
-    absl::MutexLock lock(&mutex_);
-    from = log_.size();
-  }
   bool ready = false;
   {
     absl::MutexLock lock(&mutex_);

@@ -45,6 +45,8 @@ class RedisServer {
  public:
   // Starts a server and waits until it accepts connections (20 s bound).
   static absl::StatusOr<std::unique_ptr<RedisServer>> Start(RedisServerOptions options);
+  // Start() with the defaults: no password, no persistence, a free port.
+  static absl::StatusOr<std::unique_ptr<RedisServer>> StartIn(const std::string& dir);
   ~RedisServer();  // SIGKILLs and reaps a running server
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;

@@ -20,7 +20,7 @@ constexpr uint64_t kFrames = 1'000'000;
 constexpr uint64_t kCapacity = uint64_t{96} << 20;  // ~42 MB of frames
 
 TEST(RoundTripTest, AMillionFramesArePublishedAndMirroredWithEveryPayload) {
-  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start({TempDir("redis")});
+  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::StartIn(TempDir("redis"));
   ASSERT_TRUE(server.ok()) << server.status();
   std::string log = ShmPath("log");
   std::string dest = ShmPath("dest");

@@ -73,7 +73,7 @@ TEST(StreamIdTest, DecodeEntryAcceptsOnlyWhatThePublisherWrites) {
 class RedisFactsTest : public testing::Test {
  protected:
   void SetUp() override {
-    auto server = bridge_test::RedisServer::Start({bridge_test::TempDir("redis")});
+    auto server = bridge_test::RedisServer::StartIn(bridge_test::TempDir("redis"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     auto client = bridge_test::SyncRedis::Connect(server_->port());
