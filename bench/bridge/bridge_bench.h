@@ -29,11 +29,15 @@ struct ThroughputConfig {
   size_t batch = 1024;          // frames read per batch, both sides
 };
 
-// Frames per second of each side on a fresh stream named `stream`.
-absl::StatusOr<double> PublisherThroughput(const ThroughputConfig& config,
-                                           const std::string& stream);
-absl::StatusOr<double> ReferenceThroughput(const ThroughputConfig& config,
-                                           const std::string& stream);
+// One side's result on a fresh stream named `stream`.
+struct Throughput {
+  double frames_per_second = 0;
+  double cpu_ns_per_frame = 0;  // this process's user + system CPU (Redis runs apart)
+};
+absl::StatusOr<Throughput> PublisherThroughput(const ThroughputConfig& config,
+                                               const std::string& stream);
+absl::StatusOr<Throughput> ReferenceThroughput(const ThroughputConfig& config,
+                                               const std::string& stream);
 
 // Writes `frames` frames of `payload_bytes` into a new log at `path`.
 absl::Status PrefillLog(const std::string& path, uint64_t frames, size_t payload_bytes);

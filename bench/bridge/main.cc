@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
   std::printf("\npublish throughput, frames/s (median of %d interleaved rounds; window %d, batch %d)\n",
               rounds, static_cast<int>(absl::GetFlag(FLAGS_max_in_flight)),
               static_cast<int>(absl::GetFlag(FLAGS_batch)));
-  std::printf("| payload | shmio publish | plain hiredis XADD loop | ratio | target >= 0.8 |\n");
-  std::printf("|---|---:|---:|---:|---|\n");
+  std::printf("| payload | shmio publish | plain hiredis XADD loop | ratio | target >= 0.8 | client CPU per frame, shmio / plain |\n");
+  std::printf("|---|---:|---:|---:|---|---:|\n");
   struct Size {
     size_t bytes;
     uint64_t frames;
@@ -92,18 +92,24 @@ int main(int argc, char** argv) {
     }
     std::vector<double> ours;
     std::vector<double> reference;
+    std::vector<double> ours_cpu;
+    std::vector<double> reference_cpu;
     for (int round = 0; round < rounds; ++round) {
       std::string suffix = absl::StrCat(size.bytes, "-", round);
-      absl::StatusOr<double> ref = bench_bridge::ReferenceThroughput(config, "ref-" + suffix);
-      absl::StatusOr<double> pub = bench_bridge::PublisherThroughput(config, "pub-" + suffix);
+      absl::StatusOr<bench_bridge::Throughput> ref =
+          bench_bridge::ReferenceThroughput(config, "ref-" + suffix);
+      absl::StatusOr<bench_bridge::Throughput> pub =
+          bench_bridge::PublisherThroughput(config, "pub-" + suffix);
       if (!ref.ok() || !pub.ok()) {
         std::fprintf(stderr, "bench/bridge: error: %s %s\n",
                      std::string(ref.status().message()).c_str(),
                      std::string(pub.status().message()).c_str());
         return 1;
       }
-      ours.push_back(*pub);
-      reference.push_back(*ref);
+      ours.push_back(pub->frames_per_second);
+      reference.push_back(ref->frames_per_second);
+      ours_cpu.push_back(pub->cpu_ns_per_frame);
+      reference_cpu.push_back(ref->cpu_ns_per_frame);
       // Keep the server's memory flat between rounds.
       auto client = bridge_test::SyncRedis::Connect(port);
       if (client.ok()) (*client)->Text({"DEL", "ref-" + suffix, "pub-" + suffix});
@@ -112,8 +118,9 @@ int main(int argc, char** argv) {
     double b = bench::Summarize(reference).median;
     bool pass = a / b >= 0.8;
     if (!pass) status = 1;
-    std::printf("| %zu B | %s | %s | %.2f | %s |\n", size.bytes, Rate(a).c_str(), Rate(b).c_str(),
-                a / b, pass ? "pass" : "FAIL");
+    std::printf("| %zu B | %s | %s | %.2f | %s | %.2f / %.2f us |\n", size.bytes, Rate(a).c_str(),
+                Rate(b).c_str(), a / b, pass ? "pass" : "FAIL",
+                bench::Summarize(ours_cpu).median / 1000, bench::Summarize(reference_cpu).median / 1000);
     unlink(config.log_path.c_str());
   }
 

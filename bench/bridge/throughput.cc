@@ -2,6 +2,7 @@
 // XADD loop over the same frames, with the same IDs, fields, window and
 // batch size, on the same kind of loop with the same socket adapter.
 #include <hiredis/async.h>
+#include <sys/resource.h>
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
@@ -27,6 +28,14 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
+}
+
+// This process's user + system CPU time so far, in nanoseconds.
+double CpuNs() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  auto ns = [](const timeval& t) { return t.tv_sec * 1e9 + t.tv_usec * 1e3; };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
 }
 
 // The reference: reads frames straight from the mapping and XADDs them.
@@ -144,7 +153,7 @@ absl::Status PrefillLog(const std::string& path, uint64_t frames, size_t payload
   return (*pool)->Commit();
 }
 
-absl::StatusOr<double> PublisherThroughput(const ThroughputConfig& config,
+absl::StatusOr<Throughput> PublisherThroughput(const ThroughputConfig& config,
                                            const std::string& stream) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -169,17 +178,19 @@ absl::StatusOr<double> PublisherThroughput(const ThroughputConfig& config,
     publisher->Close();
   };
   Clock::time_point start = Clock::now();
+  double cpu_start = CpuNs();
   absl::StatusOr<bridge::Publisher*> started =
       bridge::Publisher::Start(&loop, redis, options, std::move(callbacks));
   if (!started.ok()) return started.status();
   publisher = *started;
   uv_run(&loop, UV_RUN_DEFAULT);
+  double cpu = CpuNs() - cpu_start;
   uv_loop_close(&loop);
   if (!error.ok()) return error;
-  return static_cast<double>(config.frames) / Seconds(start, end);
+  return Throughput{static_cast<double>(config.frames) / Seconds(start, end), cpu / config.frames};
 }
 
-absl::StatusOr<double> ReferenceThroughput(const ThroughputConfig& config,
+absl::StatusOr<Throughput> ReferenceThroughput(const ThroughputConfig& config,
                                            const std::string& stream) {
   shmio::Options options;
   options.path = config.log_path;
@@ -188,9 +199,11 @@ absl::StatusOr<double> ReferenceThroughput(const ThroughputConfig& config,
   shmio::HeaderSnapshot header = (*shm)->ReadHeader();
   ReferenceLoop loop(config, **shm, header.data_offset, header.committed, stream);
   double seconds = 0;
+  double cpu_start = CpuNs();
   absl::Status ran = loop.Run(&seconds);
+  double cpu = CpuNs() - cpu_start;
   if (!ran.ok()) return ran;
-  return static_cast<double>(config.frames) / seconds;
+  return Throughput{static_cast<double>(config.frames) / seconds, cpu / config.frames};
 }
 
 }  // namespace bench_bridge

@@ -227,6 +227,23 @@ TEST_F(BridgeErrorsTest, AMirrorThatFellBehindTheTrimmingStopsAtTheGap) {
   EXPECT_EQ(mirrored->size(), 20u) << "DEST keeps what it had, nothing renumbered";
 }
 
+TEST_F(BridgeErrorsTest, AFullDestIsAnErrorThatKeepsWhatFitted) {
+  StartServer();
+  std::string log = WriteLog("log", 200);
+  ASSERT_EQ(Shmio({"publish", log, redis_flag_, "--stream=s", "--until-caught-up"}).exit_code, 0);
+  std::string dest = ShmPath("dest");
+  Run run = Shmio({"mirror", redis_flag_, "--stream=s", dest, "--capacity=4096"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(run.err, "Shared memory exhausted")) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, dest)) << run.err;
+  absl::StatusOr<std::vector<Entry>> mirrored = ReadLog(dest);
+  absl::StatusOr<std::vector<Entry>> source = ReadLog(log);
+  ASSERT_TRUE(mirrored.ok() && source.ok());
+  ASSERT_GT(mirrored->size(), 0u);
+  source->resize(mirrored->size());
+  EXPECT_EQ(Difference(*mirrored, *source), "") << "what fitted is the log's prefix";
+}
+
 // A listener that accepts connections and closes them at once: a Redis that
 // is there and not there.
 class ClosingListener {

@@ -21,14 +21,17 @@ namespace bridge_test {
 namespace {
 
 constexpr int kRequiredKills = 50;
-constexpr int kMaxKills = 200;
-constexpr absl::Duration kTimeBound = absl::Seconds(30);
+constexpr int kMaxKills = 150;
 constexpr uint64_t kCapacity = uint64_t{128} << 20;
 #ifdef SHMIO_SANITIZER
-// Sanitizer builds start and publish several times slower: kill later.
-constexpr uint32_t kKillWithinUs = 120000;
+// Sanitizer builds start a process and do its work several times slower
+// (TSan most: ~0.4 s per kill cycle on the loaded 2-core machine, against
+// ~0.1 s plain), so they get a longer bound and a longer kill window.
+constexpr absl::Duration kTimeBound = absl::Seconds(40);
+constexpr uint32_t kKillWithinUs = 100000;
 #else
-constexpr uint32_t kKillWithinUs = 30000;
+constexpr absl::Duration kTimeBound = absl::Seconds(30);
+constexpr uint32_t kKillWithinUs = 20000;
 #endif
 
 TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
@@ -51,8 +54,12 @@ TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
   while (kills < kMaxKills && absl::Now() < deadline && !HasFailure()) {
     ASSERT_TRUE((*writer)->Write(rng() % 8000, 1 + rng() % 500).ok());
     ShmioChild publisher(args);
-    // Sleeping only picks the moment of the kill: from exec through the
-    // connect and the resume query into the pipelined XADDs.
+    // One kill in four lands anywhere from exec through the connect and the
+    // resume query; the others land after the publisher said where it
+    // resumes, in the pipelined XADDs. Sleeping only picks the moment.
+    if (rng() % 4 != 0) {
+      ASSERT_TRUE(publisher.WaitForStderr("publishing")) << publisher.err();
+    }
     usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
     publisher.Signal(SIGKILL);
     ASSERT_EQ(publisher.Wait(), 128 + SIGKILL)
@@ -63,7 +70,7 @@ TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
     uint64_t frames = (*writer)->next_frame();
     if (length > stream_length && length < frames) ++kills_mid_publish;
     stream_length = length;
-    if (kills % 10 == 0) {
+    if (kills % 25 == 0) {
       // The stream is a prefix of the log: nothing missing, nothing twice.
       absl::StatusOr<std::vector<Entry>> stream = ReadStream(**client, "crash");
       absl::StatusOr<std::vector<Entry>> source = ReadLog(log);

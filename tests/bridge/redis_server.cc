@@ -86,7 +86,7 @@ absl::Status RedisServer::Launch() {
   // This launch's lines start here (taken before the server can write).
   size_t from;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     from = log_.size();
   }
   int fds[2];
@@ -113,7 +113,7 @@ absl::Status RedisServer::Launch() {
   close(fds[1]);
   log_fd_ = fds[0];
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     log_closed_ = false;
   }
   reader_ = std::thread([this, fd = log_fd_] {
@@ -121,23 +121,25 @@ absl::Status RedisServer::Launch() {
     for (;;) {
       ssize_t n = read(fd, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
-      absl::MutexLock lock(&mutex_);
-      if (n <= 0) {
-        log_closed_ = true;
-        return;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (n <= 0) {
+          log_closed_ = true;
+        } else {
+          log_.append(buffer, static_cast<size_t>(n));
+        }
       }
-      log_.append(buffer, static_cast<size_t>(n));
+      log_grew_.notify_all();
+      if (n <= 0) return;
     }
   });
   // Wait for the ready line (or the end of the log: the server died).
   bool ready = false;
   {
-    absl::MutexLock lock(&mutex_);
-    auto ready_or_closed = [this, from] {
-      mutex_.AssertHeld();
+    std::unique_lock<std::mutex> lock(mutex_);
+    log_grew_.wait_for(lock, absl::ToChronoMilliseconds(kStartBound), [this, from] {
       return log_closed_ || log_.find(std::string(kReadyLine), from) != std::string::npos;
-    };
-    mutex_.AwaitWithTimeout(absl::Condition(&ready_or_closed), kStartBound);
+    });
     ready = log_.find(std::string(kReadyLine), from) != std::string::npos;
   }
   if (!ready) {
@@ -168,14 +170,14 @@ void RedisServer::Kill() {
 absl::Status RedisServer::Restart() {
   Kill();
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     log_ += "\n--- restarted by the test ---\n";
   }
   return Launch();
 }
 
 std::string RedisServer::Log() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return log_;
 }
 

@@ -19,7 +19,9 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,7 +29,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 
 struct redisContext;
 struct redisReply;
@@ -74,9 +75,12 @@ class RedisServer {
   pid_t pid_ = -1;
   int log_fd_ = -1;
   std::thread reader_;
-  mutable absl::Mutex mutex_;
-  std::string log_ ABSL_GUARDED_BY(mutex_);
-  bool log_closed_ ABSL_GUARDED_BY(mutex_) = false;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan,
+  // which then cannot see absl::Mutex's ordering and reports false races.
+  mutable std::mutex mutex_;
+  std::condition_variable log_grew_;
+  std::string log_;  // guarded by mutex_
+  bool log_closed_ = false;  // guarded by mutex_
 };
 
 // A free TCP port on 127.0.0.1 (bound and released; another process could
