@@ -36,9 +36,7 @@ absl::StatusOr<Mirror*> Mirror::Start(uv_loop_t* loop, RedisOptions redis, Mirro
   // lost connection leaves nothing half done: the next OnReady reads on
   // from the sink's end.
   redis_callbacks.on_down = [self](const absl::Status&) { ++self->generation_; };
-  redis_callbacks.on_notice = [self](const std::string& notice) {
-    if (self->callbacks_.on_notice) self->callbacks_.on_notice(notice);
-  };
+  redis_callbacks.on_notice = self->callbacks_.on_notice;  // may be empty
   redis_callbacks.on_fatal = [self](const absl::Status& error) { self->Fail(error); };
   absl::StatusOr<RedisConnection*> connection =
       RedisConnection::Open(loop, std::move(redis), std::move(redis_callbacks));
@@ -51,7 +49,7 @@ absl::StatusOr<Mirror*> Mirror::Start(uv_loop_t* loop, RedisOptions redis, Mirro
 }
 
 std::string Mirror::Where() const {
-  return absl::StrCat("stream ", options_.stream, " at redis ", redis_->address().ToString());
+  return StreamAt(options_.stream, redis_->address());
 }
 
 void Mirror::OnReady() {
@@ -67,8 +65,7 @@ void Mirror::OnReady() {
     if (generation != generation_ || !reply.ok() || failed_ || closing_) return;
     absl::Status checked = CheckStreamType(options_.stream, *reply);
     if (!checked.ok()) {
-      Fail(absl::Status(checked.code(), absl::StrCat("redis ", redis_->address().ToString(),
-                                                     ": ", checked.message())));
+      Fail(AtRedis(redis_->address(), checked));
       return;
     }
     Read(generation);
@@ -105,8 +102,7 @@ absl::Status Mirror::Write(const redisReply* reply) {
   }
   absl::StatusOr<std::vector<StreamEntry>> entries = DecodeXreadReply(options_.stream, reply);
   if (!entries.ok()) {
-    return absl::Status(entries.status().code(), absl::StrCat("redis ", redis_->address().ToString(),
-                                                              ": ", entries.status().message()));
+    return AtRedis(redis_->address(), entries.status());
   }
   if (entries->empty()) return absl::OkStatus();  // the block timed out
   ++stats_.reads;

@@ -50,9 +50,7 @@ absl::StatusOr<Publisher*> Publisher::Start(uv_loop_t* loop, RedisOptions redis,
   RedisConnection::Callbacks redis_callbacks;
   redis_callbacks.on_ready = [self] { self->OnReady(); };
   redis_callbacks.on_down = [self](const absl::Status&) { self->OnDown(); };
-  redis_callbacks.on_notice = [self](const std::string& notice) {
-    if (self->callbacks_.on_notice) self->callbacks_.on_notice(notice);
-  };
+  redis_callbacks.on_notice = self->callbacks_.on_notice;  // may be empty
   redis_callbacks.on_fatal = [self](const absl::Status& error) { self->Fail(error); };
   absl::StatusOr<RedisConnection*> connection =
       RedisConnection::Open(loop, std::move(redis), std::move(redis_callbacks));
@@ -66,7 +64,7 @@ absl::StatusOr<Publisher*> Publisher::Start(uv_loop_t* loop, RedisOptions redis,
 }
 
 std::string Publisher::Where() const {
-  return absl::StrCat("stream ", options_.stream, " at redis ", redis_->address().ToString());
+  return StreamAt(options_.stream, redis_->address());
 }
 
 void Publisher::OnReady() {
@@ -81,7 +79,7 @@ void Publisher::OnReady() {
   absl::Status sent = redis_->Command(type, [this, generation](absl::StatusOr<const redisReply*> reply) {
     if (generation != generation_ || !reply.ok()) return;
     absl::Status checked = CheckStreamType(options_.stream, *reply);
-    if (!checked.ok()) Fail(absl::Status(checked.code(), absl::StrCat("redis ", redis_->address().ToString(), ": ", checked.message())));
+    if (!checked.ok()) Fail(AtRedis(redis_->address(), checked));
   });
   if (sent.ok()) {
     sent = redis_->Command(last, [this, generation](absl::StatusOr<const redisReply*> reply) {
@@ -99,9 +97,7 @@ void Publisher::OnLastEntry(uint64_t generation, absl::StatusOr<const redisReply
   }
   absl::StatusOr<std::vector<StreamEntry>> entries = DecodeEntries(options_.stream, *reply);
   if (!entries.ok()) {
-    Fail(absl::Status(entries.status().code(),
-                      absl::StrCat("redis ", redis_->address().ToString(), ": ",
-                                   entries.status().message())));
+    Fail(AtRedis(redis_->address(), entries.status()));
     return;
   }
   uint64_t position = 0;

@@ -79,6 +79,15 @@ absl::Status CheckStreamType(absl::string_view stream, const redisReply* reply) 
       type));
 }
 
+std::string StreamAt(absl::string_view stream, const RedisAddress& address) {
+  return absl::StrCat("stream ", stream, " at redis ", address.ToString());
+}
+
+absl::Status AtRedis(const RedisAddress& address, const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat("redis ", address.ToString(), ": ", status.message()));
+}
+
 absl::Status ReplyError(absl::string_view what, const redisReply* reply) {
   std::string text = DescribeReply(reply);
   if (absl::StartsWith(text, "WRONGTYPE")) {

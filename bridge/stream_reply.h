@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "bridge/redis_address.h"
 #include "bridge/stream_id.h"
 
 struct redisReply;
@@ -33,6 +34,12 @@ absl::StatusOr<std::vector<StreamEntry>> DecodeXreadReply(absl::string_view stre
 // Checks a TYPE reply: OK for "stream" and "none" (no key yet);
 // FailedPrecondition naming the key and its type otherwise.
 absl::Status CheckStreamType(absl::string_view stream, const redisReply* reply);
+
+// "stream KEY at redis HOST:PORT", how messages name a stream.
+std::string StreamAt(absl::string_view stream, const RedisAddress& address);
+
+// `status` with "redis HOST:PORT: " before its message.
+absl::Status AtRedis(const RedisAddress& address, const absl::Status& status);
 
 // An error reply (or an unexpected one) as a Status naming `what` ("XADD
 // to stream KEY at redis HOST:PORT"); WRONGTYPE becomes FailedPrecondition.

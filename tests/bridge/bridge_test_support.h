@@ -28,6 +28,24 @@ namespace bridge_test {
 // near it.
 inline constexpr absl::Duration kWaitBound = absl::Seconds(60);
 
+// The kill loops of publisher_crash_test and mirror_crash_test: at least
+// kRequiredKills SIGKILLs, stopping at kMaxKills or after kKillLoopBound,
+// each landing within kKillWithinUs of its starting point.
+inline constexpr int kRequiredKills = 50;
+inline constexpr int kMaxKills = 150;
+#ifdef SHMIO_SANITIZER
+// Sanitizer builds start a process and do its work several times slower
+// (TSan most: ~0.4 s per kill cycle on the loaded 2-core machine, against
+// ~0.1 s plain; a resume also walks the log's frames up to the stream's
+// end, ~0.2 s under TSan for half a million frames), so they get a longer
+// bound and a longer kill window.
+inline constexpr absl::Duration kKillLoopBound = absl::Seconds(40);
+inline constexpr uint32_t kKillWithinUs = 250000;
+#else
+inline constexpr absl::Duration kKillLoopBound = absl::Seconds(30);
+inline constexpr uint32_t kKillWithinUs = 20000;
+#endif
+
 // One frame of a log or one entry of a stream.
 struct Entry {
   uint64_t position = 0;

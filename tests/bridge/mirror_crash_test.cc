@@ -20,21 +20,7 @@
 namespace bridge_test {
 namespace {
 
-constexpr int kRequiredKills = 50;
-constexpr int kMaxKills = 150;
 constexpr uint64_t kCapacity = uint64_t{64} << 20;
-#ifdef SHMIO_SANITIZER
-// Sanitizer builds start a process and do its work several times slower
-// (TSan most: ~0.4 s per kill cycle on the loaded 2-core machine, against
-// ~0.1 s plain; a resume also walks the log's frames up to the stream's
-// end, ~0.2 s under TSan for half a million frames), so they get a longer
-// bound and a longer kill window.
-constexpr absl::Duration kTimeBound = absl::Seconds(40);
-constexpr uint32_t kKillWithinUs = 250000;
-#else
-constexpr absl::Duration kTimeBound = absl::Seconds(30);
-constexpr uint32_t kKillWithinUs = 20000;
-#endif
 
 // The position where the log at `path` ends, from its header.
 uint64_t CommittedEnd(const std::string& path) {
@@ -59,7 +45,7 @@ TEST(MirrorCrashTest, RandomKillsNeitherLoseNorDuplicateAFrame) {
                                          absl::StrCat("--capacity=", kCapacity)};
 
   std::mt19937_64 rng(1302);
-  absl::Time deadline = absl::Now() + kTimeBound;
+  absl::Time deadline = absl::Now() + kKillLoopBound;
   int kills = 0;
   int kills_mid_copy = 0;  // DEST grew, but not to the log's end
   uint64_t dest_end = 0;

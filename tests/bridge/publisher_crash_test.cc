@@ -3,7 +3,8 @@
 // entry, so the stream is always a gap-free, duplicate-free prefix of the
 // log, and once a last publisher has caught up, exactly the log.
 //
-// The run is bounded: it stops after kMaxKills kills or kTimeBound.
+// The run is bounded: it stops after kMaxKills kills or kKillLoopBound
+// (bridge_test_support.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,21 +21,7 @@
 namespace bridge_test {
 namespace {
 
-constexpr int kRequiredKills = 50;
-constexpr int kMaxKills = 150;
 constexpr uint64_t kCapacity = uint64_t{128} << 20;
-#ifdef SHMIO_SANITIZER
-// Sanitizer builds start a process and do its work several times slower
-// (TSan most: ~0.4 s per kill cycle on the loaded 2-core machine, against
-// ~0.1 s plain; a resume also walks the log's frames up to the stream's
-// end, ~0.2 s under TSan for half a million frames), so they get a longer
-// bound and a longer kill window.
-constexpr absl::Duration kTimeBound = absl::Seconds(40);
-constexpr uint32_t kKillWithinUs = 250000;
-#else
-constexpr absl::Duration kTimeBound = absl::Seconds(30);
-constexpr uint32_t kKillWithinUs = 20000;
-#endif
 
 TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
   absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::StartIn(TempDir("redis"));
@@ -49,7 +36,7 @@ TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
                                          "--stream=crash"};
 
   std::mt19937_64 rng(20261202);
-  absl::Time deadline = absl::Now() + kTimeBound;
+  absl::Time deadline = absl::Now() + kKillLoopBound;
   int kills = 0;
   int kills_mid_publish = 0;  // the stream grew, but not to the log's end
   uint64_t stream_length = 0;
