@@ -21,7 +21,7 @@
 #include "tests/bridge/redis_server.h"
 
 ABSL_FLAG(bool, quick, false, "a smoke run: fewer frames, one round, fewer samples");
-ABSL_FLAG(int, rounds, 3, "interleaved rounds of each throughput measure (median shown)");
+ABSL_FLAG(int, rounds, 5, "interleaved rounds of each throughput measure (median shown)");
 ABSL_FLAG(uint64_t, frames_32, 300000, "frames of 32 bytes per throughput round");
 ABSL_FLAG(uint64_t, frames_1024, 100000, "frames of 1024 bytes per throughput round");
 ABSL_FLAG(int, samples, 2000, "latency samples per path");
@@ -63,15 +63,19 @@ int main(int argc, char** argv) {
   int port = (*server)->port();
   utsname host;
   uname(&host);
-  std::printf("bench/bridge: redis-server 7.0 on 127.0.0.1:%d (no persistence), %ld CPUs, %s %s\n",
-              port, sysconf(_SC_NPROCESSORS_ONLN), host.sysname, host.release);
+  double load[3] = {0, 0, 0};
+  getloadavg(load, 3);
+  std::printf(
+      "bench/bridge: redis-server 7.0 on 127.0.0.1:%d (no persistence), %ld CPUs, %s %s, load "
+      "average %.1f\n",
+      port, sysconf(_SC_NPROCESSORS_ONLN), host.sysname, host.release, load[0]);
   int status = 0;
 
   std::printf("\npublish throughput, frames/s (median of %d interleaved rounds; window %d, batch %d)\n",
               rounds, static_cast<int>(absl::GetFlag(FLAGS_max_in_flight)),
               static_cast<int>(absl::GetFlag(FLAGS_batch)));
-  std::printf("| payload | shmio publish | plain hiredis XADD loop | ratio | target >= 0.8 | client CPU per frame, shmio / plain |\n");
-  std::printf("|---|---:|---:|---:|---|---:|\n");
+  std::printf("| payload | shmio publish | plain hiredis XADD loop | ratio | target >= 0.8 | best rounds' ratio | client CPU per frame, shmio / plain |\n");
+  std::printf("|---|---:|---:|---:|---|---:|---:|\n");
   struct Size {
     size_t bytes;
     uint64_t frames;
@@ -118,8 +122,11 @@ int main(int argc, char** argv) {
     double b = bench::Summarize(reference).median;
     bool pass = a / b >= 0.8;
     if (!pass) status = 1;
-    std::printf("| %zu B | %s | %s | %.2f | %s | %.2f / %.2f us |\n", size.bytes, Rate(a).c_str(),
-                Rate(b).c_str(), a / b, pass ? "pass" : "FAIL",
+    // The best round of each side is the one least disturbed by other work
+    // on the machine; the target is judged on the medians.
+    double best = bench::Summarize(ours).max / bench::Summarize(reference).max;
+    std::printf("| %zu B | %s | %s | %.2f | %s | %.2f | %.2f / %.2f us |\n", size.bytes,
+                Rate(a).c_str(), Rate(b).c_str(), a / b, pass ? "pass" : "FAIL", best,
                 bench::Summarize(ours_cpu).median / 1000, bench::Summarize(reference_cpu).median / 1000);
     unlink(config.log_path.c_str());
   }
