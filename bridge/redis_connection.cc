@@ -7,7 +7,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -179,18 +178,23 @@ absl::Status RedisConnection::Command(absl::Span<const absl::string_view> args,
 
 absl::Status RedisConnection::Send(absl::Span<const absl::string_view> args,
                                    ReplyCallback on_reply, uint64_t extra_timeout_ms) {
-  absl::InlinedVector<const char*, 12> argv;
-  absl::InlinedVector<size_t, 12> lengths;
-  for (absl::string_view arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
+  // On the stack: this runs once per XADD.
+  constexpr size_t kMaxArgs = 16;
+  if (args.size() > kMaxArgs) {
+    return absl::InvalidArgumentError(absl::StrCat("a command of ", args.size(),
+                                                   " arguments; at most ", kMaxArgs));
+  }
+  const char* argv[kMaxArgs];
+  size_t lengths[kMaxArgs];
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
   }
   // Binary-safe: every argument goes with its length. hiredis copies them
   // into its output buffer before returning.
   if (context_ == nullptr ||
       redisAsyncCommandArgv(context_, &RedisConnection::OnReply, this,
-                            static_cast<int>(argv.size()), argv.data(),
-                            lengths.data()) != REDIS_OK) {
+                            static_cast<int>(args.size()), argv, lengths) != REDIS_OK) {
     return absl::FailedPreconditionError(absl::StrCat(
         "redis ", options_.address.ToString(), ": the connection is closing"));
   }
