@@ -6,6 +6,8 @@
 //   shmio append FILE [--create] [--capacity=N | --size=N --num=N ...] ...
 //   shmio tail FILE [-f] [--mode=auto|inotify|timer] [--from=...] ...
 //   shmio bench [--quick] [flags of //bench:ipc]
+//   shmio publish LOG --redis=HOST:PORT --stream=KEY [--maxlen=N] ...
+//   shmio mirror --redis=HOST:PORT --stream=KEY DEST [--capacity=BYTES]
 //
 // Exit codes: 0 ok, 1 data or runtime problem, 2 usage error. Errors go to
 // stderr and name the file. Each subcommand lives in its own
@@ -21,6 +23,8 @@
 #include "tools/bench_command.h"
 #include "tools/command.h"
 #include "tools/dump_command.h"
+#include "tools/mirror_command.h"
+#include "tools/publish_command.h"
 #include "tools/stat_command.h"
 #include "tools/tail_command.h"
 #include "tools/verify_command.h"
@@ -36,6 +40,8 @@ const Command* const kCommands[] = {
     &kAppendCommand,
     &kTailCommand,
     &kBenchCommand,
+    &kPublishCommand,
+    &kMirrorCommand,
 };
 
 void PrintOverview(std::FILE* stream) {
