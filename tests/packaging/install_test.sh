@@ -85,6 +85,7 @@ step "2. every installed header compiles alone"
 # With the warnings a strict user turns on: installed headers are not system
 # headers, so their warnings would be the user's.
 (cd "$prefix/include" && find . -name '*.h' | sed 's|^\./||' | sort) > "$work/headers.txt"
+# shellcheck disable=SC2016  # $0 and the flags expand in the inner bash
 SHMIO_CFLAGS="$(pkg-config --cflags uvwatch)" xargs -P 2 -n 1 bash -c '
   # shellcheck disable=SC2086  # the flags are words
   echo "#include \"$0\"" | c++ $SHMIO_CFLAGS -fsyntax-only -Wall -Wextra -Werror -x c++ - ||
