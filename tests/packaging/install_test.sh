@@ -8,11 +8,12 @@
 #   2. every installed header compiles on its own with only the install's
 #      flags (no header needs one that was not installed);
 #   3. `c++ $(pkg-config --cflags --libs shmio)` builds log_roundtrip and
-#      `... uvwatch` builds follow_log (examples/consumer); both run and
-#      really write, read and follow a log;
+#      `... uvwatch` builds follow_log (examples/consumer), both with
+#      -Wall -Wextra -Werror; both run and really write, read and follow a
+#      log;
 #   4. the CMake project examples/consumer/CMakeLists.txt
-#      (find_package(shmio), shmio::shmio, shmio::uvwatch) builds both and
-#      they run;
+#      (find_package(shmio), shmio::shmio, shmio::uvwatch) builds both, as
+#      strictly, and they run;
 #   5. the installed CLI works, and `shmio bench --help` finds its
 #      benchmark in libexec/shmio.
 # Under --config=asan/tsan the archives are instrumented: SANITIZER_FLAGS
@@ -50,6 +51,9 @@ work="$TEST_TMPDIR/work"
 mkdir -p "$work"
 # shellcheck disable=SC2206  # the flags are words
 sanitizer=(${SANITIZER_FLAGS:-})
+# The programs build as strictly as a careful user builds: shmio's inline
+# code (Pool::Commit, ...) compiles into them, also under the sanitizer.
+strict=(-Wall -Wextra -Werror)
 
 step "1. //:install --prefix=$(show "$prefix")"
 "$root/packaging/install" --prefix="$prefix" > "$work/install.log" ||
@@ -97,20 +101,20 @@ step "3. pkg-config programs"
 log_dir="$TEST_TMPDIR/logs"
 mkdir -p "$log_dir"
 # shellcheck disable=SC2046
-c++ "${sanitizer[@]}" -o "$work/roundtrip_pc" "$src/log_roundtrip.cc" \
+c++ "${strict[@]}" "${sanitizer[@]}" -o "$work/roundtrip_pc" "$src/log_roundtrip.cc" \
   $(pkg-config --cflags --libs shmio) || fail "c++ \$(pkg-config --cflags --libs shmio) failed"
-echo "  c++ -o roundtrip_pc log_roundtrip.cc \$(pkg-config --cflags --libs shmio)"
+echo "  c++ ${strict[*]} -o roundtrip_pc log_roundtrip.cc \$(pkg-config --cflags --libs shmio)"
 run_expect "wrote 1000 frames, read back 1000, all intact" \
   "$work/roundtrip_pc" "$log_dir/roundtrip_pc.shm"
 # shellcheck disable=SC2046
-c++ "${sanitizer[@]}" -o "$work/follow_pc" "$src/follow_log.cc" \
+c++ "${strict[@]}" "${sanitizer[@]}" -o "$work/follow_pc" "$src/follow_log.cc" \
   $(pkg-config --cflags --libs uvwatch) || fail "c++ \$(pkg-config --cflags --libs uvwatch) failed"
-echo "  c++ -o follow_pc follow_log.cc \$(pkg-config --cflags --libs uvwatch)"
+echo "  c++ ${strict[*]} -o follow_pc follow_log.cc \$(pkg-config --cflags --libs uvwatch)"
 run_expect "followed 50 of 50 frames in inotify mode" "$work/follow_pc" "$log_dir/follow_pc.shm"
 
 step "4. the CMake project examples/consumer"
 cmake -S "$src" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="${SANITIZER_FLAGS:-}" -DCMAKE_EXE_LINKER_FLAGS="${SANITIZER_FLAGS:-}" \
+  -DCMAKE_CXX_FLAGS="${strict[*]} ${SANITIZER_FLAGS:-}" -DCMAKE_EXE_LINKER_FLAGS="${SANITIZER_FLAGS:-}" \
   > "$work/cmake.log" 2>&1 || fail "cmake configure failed: $(cat "$work/cmake.log")"
 cmake --build "$work/cmake" -j 2 >> "$work/cmake.log" 2>&1 ||
   fail "cmake --build failed: $(cat "$work/cmake.log")"
