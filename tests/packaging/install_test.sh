@@ -103,13 +103,13 @@ mkdir -p "$log_dir"
 # shellcheck disable=SC2046
 c++ "${strict[@]}" "${sanitizer[@]}" -o "$work/roundtrip_pc" "$src/log_roundtrip.cc" \
   $(pkg-config --cflags --libs shmio) || fail "c++ \$(pkg-config --cflags --libs shmio) failed"
-echo "  c++ ${strict[*]} -o roundtrip_pc log_roundtrip.cc \$(pkg-config --cflags --libs shmio)"
+echo "  c++ ${strict[*]} ${sanitizer[*]:-} -o roundtrip_pc log_roundtrip.cc \$(pkg-config --cflags --libs shmio)"
 run_expect "wrote 1000 frames, read back 1000, all intact" \
   "$work/roundtrip_pc" "$log_dir/roundtrip_pc.shm"
 # shellcheck disable=SC2046
 c++ "${strict[@]}" "${sanitizer[@]}" -o "$work/follow_pc" "$src/follow_log.cc" \
   $(pkg-config --cflags --libs uvwatch) || fail "c++ \$(pkg-config --cflags --libs uvwatch) failed"
-echo "  c++ ${strict[*]} -o follow_pc follow_log.cc \$(pkg-config --cflags --libs uvwatch)"
+echo "  c++ ${strict[*]} ${sanitizer[*]:-} -o follow_pc follow_log.cc \$(pkg-config --cflags --libs uvwatch)"
 run_expect "followed 50 of 50 frames in inotify mode" "$work/follow_pc" "$log_dir/follow_pc.shm"
 
 step "4. the CMake project examples/consumer"
