@@ -110,7 +110,7 @@ uint64_t Doorbell::ArmAndLoadCommitted() {
       .store(1, std::memory_order_relaxed);
   // seq_cst fence: store `armed`, then load `committed` (store-load order)
   // on this CPU, for writers that kept their own fence.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  StoreLoadFence();
   // A full barrier on every CPU running a registered writer, standing in
   // for the fence those writers left out of Commit() (see the protocol).
   if (MembarrierSupported()) (void)Membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);

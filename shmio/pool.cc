@@ -95,17 +95,15 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Adopt(SharedMemory* shm) {
                 sizeof format::kDebugSentinel);
   }
   auto pool = std::unique_ptr<Pool>(
-      new Pool(shm, header.data_offset, header.committed, has_doorbell));
+      new Pool(shm, header.committed, has_doorbell));
   shm->pool_ = pool.get();
   return pool;
 }
 
-Pool::Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
-           bool has_doorbell)
+Pool::Pool(SharedMemory* shm, uint64_t committed, bool has_doorbell)
     : shm_(shm),
       base_(shm->mutable_data()),
       capacity_(shm->capacity()),
-      data_offset_(data_offset),
       committed_(committed),
       position_(committed),
       last_frame_start_(0),

@@ -186,8 +186,7 @@ class Pool {
   void DetachAfterFork(pid_t parent);
 
  private:
-  Pool(SharedMemory* shm, uint64_t data_offset, uint64_t committed,
-       bool has_doorbell);
+  Pool(SharedMemory* shm, uint64_t committed, bool has_doorbell);
   // Create() once the header is initialised (or was already).
   static absl::StatusOr<std::unique_ptr<Pool>> Adopt(SharedMemory* shm);
 
@@ -234,7 +233,6 @@ class Pool {
   SharedMemory* shm_;  // not owned
   uint8_t* base_;      // shm_'s writable mapping
   uint64_t capacity_;
-  uint64_t data_offset_;
   uint64_t committed_;         // last value stored to the header
   uint64_t position_;          // end of the last appended frame
   uint64_t last_frame_start_;  // for the debug check; 0 = none known

@@ -355,8 +355,6 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
     Options options) {
   absl::Status valid = ValidateOptions(options);
   if (!valid.ok()) return valid;
-  const std::string& path = options.path;
-
   bool created = false;
   absl::StatusOr<int> opened = OpenOrCreate(options, &created);
   if (!opened.ok()) return opened.status();

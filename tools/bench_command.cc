@@ -1,97 +1,70 @@
 #include "tools/bench_command.h"
 
-#include <algorithm>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <string>
 #include <vector>
 
-#include "absl/flags/commandlineflag.h"
-#include "absl/flags/reflection.h"
-#include "absl/strings/match.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
-#include "bench/ipc_benchmark.h"
-#include "tools/flag_parser.h"
+#include "absl/strings/str_join.h"
 
 namespace shmio::cli {
 namespace {
 
-// The benchmark's flag called `name`, or null: only the flags that
-// bench/ipc_benchmark.cc defines, not Abseil's own (--flagfile and such).
-absl::CommandLineFlag* FindBenchFlag(absl::string_view name) {
-  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-  if (flag == nullptr || !absl::StrContains(flag->Filename(), "bench/")) return nullptr;
-  return flag;
+// The path of the running program, symlinks resolved (so a `shmio` run
+// from a runfiles tree is the one in the output tree). Linux-only:
+// /proc/self/exe; a macOS port would use _NSGetExecutablePath here.
+absl::StatusOr<std::string> RunningProgram() {
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path);
+  if (length < 0) return absl::ErrnoToStatus(errno, "readlink /proc/self/exe");
+  if (static_cast<size_t>(length) == sizeof path) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the path of this program is longer than ", PATH_MAX, " bytes"));
+  }
+  return std::string(path, static_cast<size_t>(length));
 }
 
-// OK when `arg` is one of the benchmark's flags with a value it accepts:
-// --name=value, or --name / --noname for a switch. A usage error naming it
-// otherwise: absl::ParseCommandLine would exit 1 on it, the CLI's contract
-// is 2. Checking a value stores it, as the parse that follows would.
-absl::Status CheckFlag(absl::string_view arg) {
-  absl::string_view text = arg;
-  if (!absl::ConsumePrefix(&text, "--") && !absl::ConsumePrefix(&text, "-")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("takes no FILE or other argument: '", arg, "'"));
-  }
-  const size_t equals = text.find('=');
-  const absl::string_view name = text.substr(0, equals);
-  std::string value;
-  absl::CommandLineFlag* flag = FindBenchFlag(name);
-  if (equals != absl::string_view::npos) {
-    value = std::string(text.substr(equals + 1));
-  } else if (flag != nullptr) {
-    if (!flag->IsOfType<bool>()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " needs a value: --", name, "=VALUE"));
-    }
-    value = "true";
-  } else if (absl::string_view negated = name; absl::ConsumePrefix(&negated, "no")) {
-    // --noNAME turns a switch off; only switches have the form.
-    flag = FindBenchFlag(negated);
-    if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
-    value = "false";
-  }
-  if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-  std::string error;
-  if (!flag->ParseFrom(value, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", error));
-  }
-  return absl::OkStatus();
-}
-
-// The usage line, then every flag of the benchmark with its default.
-int PrintHelp(const CommandIo& io) {
-  PrintUsage(io, kBenchCommand);
-  std::vector<const absl::CommandLineFlag*> flags;
-  for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (FindBenchFlag(name) != nullptr) flags.push_back(flag);
-  }
-  std::sort(flags.begin(), flags.end(), [](const auto* a, const auto* b) {
-    return a->Name() < b->Name();
-  });
-  absl::FPrintF(io.out, "\nflags:\n");
-  for (const absl::CommandLineFlag* flag : flags) {
-    absl::FPrintF(io.out, "  --%s (default: %s)\n      %s\n", flag->Name(),
-                  flag->DefaultValue(), flag->Help());
-  }
-  return FinishOutput(io, kBenchCommand, kExitOk);
+// Where the benchmark program may be for the `shmio` at `self`, in order:
+// an install's libexec, then beside it (see bench_command.h).
+std::vector<std::string> BenchProgramCandidates(const std::string& self) {
+  const std::string dir = self.substr(0, self.rfind('/'));
+  const std::string parent = dir.substr(0, dir.rfind('/'));
+  return {parent + "/libexec/shmio/shmio-bench", dir + "/shmio-bench"};
 }
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
   const Command& self = kBenchCommand;
-  if (IsHelpRequest(args)) return PrintHelp(io);
-  for (const std::string& arg : args) {
-    absl::Status status = CheckFlag(arg);
-    if (!status.ok()) return ReportUsageError(io, self, status.message());
+  absl::StatusOr<std::string> shmio = RunningProgram();
+  if (!shmio.ok()) return ReportFailure(io, self, "/proc/self/exe", shmio.status());
+  const std::vector<std::string> candidates = BenchProgramCandidates(*shmio);
+  for (const std::string& program : candidates) {
+    if (access(program.c_str(), X_OK) != 0) continue;
+    std::vector<std::string> words = {program};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    // The benchmark writes to the same stdout and stderr (main() passes the
+    // process's own streams as io): nothing buffered may be lost or reordered.
+    std::fflush(io.out);
+    std::fflush(io.err);
+    execv(program.c_str(), argv.data());
+    return ReportFailure(io, self, program,
+                         absl::ErrnoToStatus(errno, absl::StrCat("cannot run ", program)));
   }
-  std::vector<std::string> words = {"shmio bench"};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& word : words) argv.push_back(word.data());
-  argv.push_back(nullptr);
-  return bench::RunIpcBenchmark(static_cast<int>(words.size()), argv.data());
+  return ReportFailure(
+      io, self, *shmio,
+      absl::NotFoundError(absl::StrCat(
+          "no benchmark program beside ", *shmio, ": looked for ",
+          absl::StrJoin(candidates, " and "),
+          ". An install (bazel run //:install -- --prefix=DIR) puts it in "
+          "DIR/libexec/shmio; a build of //tools:shmio builds "
+          "//tools:shmio-bench beside it")));
 }
 
 }  // namespace

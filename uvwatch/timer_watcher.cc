@@ -79,10 +79,13 @@ void TimerWatcher::OnTick(uv_poll_t* poll, int status, int events) {
   auto* self = static_cast<TimerWatcher*>(poll->data);
   // Reading the expiry count re-arms readiness. Several expiries since the
   // last read (the loop was busy) still make one poll: the owner reads
-  // everything committed, so a missed tick loses nothing. EAGAIN (nothing
-  // expired: a spurious wake-up) is harmless; the owner just finds nothing.
-  uint64_t expirations;
-  (void)read(self->timer_fd_, &expirations, sizeof expirations);
+  // everything committed, so a missed tick loses nothing.
+  uint64_t expirations = 0;
+  if (read(self->timer_fd_, &expirations, sizeof expirations) < 0) {
+    // EAGAIN: nothing expired (a spurious wake-up). A timerfd we own has no
+    // other read error. Either way the poll below is safe: it finds nothing
+    // new or everything committed.
+  }
   (void)status;  // an error on a timerfd is not possible; poll anyway
   (void)events;
   self->on_wake_();

@@ -41,7 +41,7 @@ class TimerWatcher final : public Watcher {
 
   absl::Status Start() override;
   void Stop() override;
-  bool PrepareToSleep(uint64_t cursor) override { return false; }
+  bool PrepareToSleep(uint64_t /*cursor*/) override { return false; }
   void RetrySoon() override {}
   void Close(ClosedCallback on_closed) override;
 

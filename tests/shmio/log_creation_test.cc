@@ -169,7 +169,9 @@ TEST(LogCreationTest, AWriterThatOpensTheNewFileTheMomentItAppearsLosesNothing) 
                              << reader.status();
     std::vector<std::vector<uint8_t>> payloads = shmio_test::ReadCommittedPayloads(**reader);
     ASSERT_EQ(payloads.size(), 1u) << "the winner's frame is not at the path";
-    if (second.ok()) EXPECT_EQ(shmio::format::DecodeU64(payloads[0].data()), second_pid);
+    if (second.ok()) {
+      EXPECT_EQ(shmio::format::DecodeU64(payloads[0].data()), second_pid);
+    }
     ASSERT_TRUE(release.Send(1));
     EXPECT_EQ(creator.Wait(), 0);
     close(watch);
@@ -209,7 +211,9 @@ TEST(LogCreationTest, ReservationBeyondTheFreeSpaceNamesTheFileSystemAndLeavesNo
   EXPECT_THAT(message, AllOf(HasSubstr(path), HasSubstr(absl::StrCat(capacity)),
                              HasSubstr("mounted at")));
   EXPECT_THAT(message, Not(HasSubstr(" 0 bytes free"))) << "the real free space";
-  if (!tmpfs) EXPECT_THAT(message, Not(HasSubstr("tmpfs")));
+  if (!tmpfs) {
+    EXPECT_THAT(message, Not(HasSubstr("tmpfs")));
+  }
   EXPECT_NE(access(path.c_str(), F_OK), 0) << "a failed create left a file";
   // Nothing was reserved: the space is still there.
   ASSERT_EQ(statvfs(dir.c_str(), &vfs), 0);

@@ -1,9 +1,12 @@
 // `shmio bench`: the //bench:ipc run behind the CLI. A quick run of shmio
 // and the floor reports its lines and targets and exits 0; a lossy run exits
-// 1; a bad command line exits 2 before anything runs. The numbers
-// themselves are the benchmark's business, not asserted here.
+// 1; a bad command line exits 2 before anything runs. The benchmark is a
+// program of its own (//tools:shmio-bench): an installed shmio finds it in
+// DIR/libexec/shmio, and a shmio without it exits 1 naming where it looked.
+// The numbers themselves are the benchmark's business, not asserted here.
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,13 @@ namespace {
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Copies the program at `from` to `to`, creating the directories on the way.
+void CopyProgram(const std::string& from, const std::string& to) {
+  std::filesystem::create_directories(std::filesystem::path(to).parent_path());
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(to, std::filesystem::perms::owner_all);
 }
 
 // On machines with one CPU both processes share it.
@@ -76,6 +86,30 @@ TEST(BenchCommandTest, HelpListsTheBenchmarksFlagsWithDefaults) {
   EXPECT_TRUE(Contains(result.out, "--transports (default: )")) << result.out;
   EXPECT_TRUE(Contains(result.out, "--runs (default: 3)")) << result.out;
   EXPECT_FALSE(Contains(result.out, "--flagfile")) << "Abseil's own flags are not the bench's";
+}
+
+TEST(BenchCommandTest, AnInstalledShmioRunsTheBenchmarkFromLibexec) {
+  // The layout of `bazel run //:install -- --prefix=DIR`, without Bazel's
+  // output tree beside it.
+  const std::string prefix = TempPath("prefix");
+  CopyProgram(RunfilesPath("tools/shmio"), prefix + "/bin/shmio");
+  CopyProgram(RunfilesPath("tools/shmio-bench"), prefix + "/libexec/shmio/shmio-bench");
+  CliResult help = RunProgram(prefix + "/bin/shmio", {"bench", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.Describe();
+  EXPECT_TRUE(Contains(help.out, "--runs (default: 3)")) << help.out;
+  CliResult bad = RunProgram(prefix + "/bin/shmio", {"bench", "--no_such_flag"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
+  EXPECT_TRUE(Contains(bad.err, "usage: shmio bench")) << bad.err;
+}
+
+TEST(BenchCommandTest, WithoutTheBenchmarkProgramItExitsOneNamingWhereItLooked) {
+  const std::string prefix = TempPath("no-bench");
+  CopyProgram(RunfilesPath("tools/shmio"), prefix + "/bin/shmio");
+  CliResult result = RunProgram(prefix + "/bin/shmio", {"bench", "--quick"});
+  EXPECT_EQ(result.exit_code, 1) << result.Describe();
+  EXPECT_TRUE(Contains(result.err, prefix + "/libexec/shmio/shmio-bench")) << result.err;
+  EXPECT_TRUE(Contains(result.err, prefix + "/bin/shmio-bench")) << result.err;
+  EXPECT_EQ(result.out, "") << "nothing ran";
 }
 
 }  // namespace

@@ -110,9 +110,11 @@ std::string CliResult::Describe() const {
                       "\n--- stderr:\n", err);
 }
 
-ShmioProcess::ShmioProcess(const std::vector<std::string>& args) {
+ShmioProcess::ShmioProcess(const std::vector<std::string>& args)
+    : ShmioProcess(RunfilesPath("tools/shmio"), args) {}
+
+ShmioProcess::ShmioProcess(const std::string& binary, const std::vector<std::string>& args) {
   (void)kSigpipeIgnored;
-  std::string binary = RunfilesPath("tools/shmio");
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
       ::pipe2(err, O_CLOEXEC) != 0) {
@@ -232,6 +234,11 @@ CliResult RunShmio(const std::vector<std::string>& args,
                    const std::string& stdin_data) {
   ShmioProcess process(args);
   return process.Finish(stdin_data);
+}
+
+CliResult RunProgram(const std::string& binary, const std::vector<std::string>& args) {
+  ShmioProcess process(binary, args);
+  return process.Finish();
 }
 
 std::string RunfilesPath(const std::string& relative) {

@@ -38,6 +38,8 @@ class ShmioProcess {
  public:
   // Starts `shmio args...`. Aborts the test binary if fork or exec fails.
   explicit ShmioProcess(const std::vector<std::string>& args);
+  // Starts the program at `binary` (e.g. a copy of shmio elsewhere).
+  ShmioProcess(const std::string& binary, const std::vector<std::string>& args);
   ~ShmioProcess();  // SIGKILLs and reaps a child still running
   ShmioProcess(const ShmioProcess&) = delete;
   ShmioProcess& operator=(const ShmioProcess&) = delete;
@@ -67,6 +69,9 @@ class ShmioProcess {
 // Runs `shmio args...` with `stdin_data` on stdin until it ends.
 CliResult RunShmio(const std::vector<std::string>& args,
                    const std::string& stdin_data = "");
+
+// Runs `binary args...` with an empty stdin until it ends.
+CliResult RunProgram(const std::string& binary, const std::vector<std::string>& args);
 
 // $TEST_SRCDIR/$TEST_WORKSPACE/<relative>.
 std::string RunfilesPath(const std::string& relative);
