@@ -61,8 +61,9 @@ step "1. //:install --prefix=$(show "$prefix")"
   fail "the installer failed: $(cat "$work/install.log")"
 show "$(tail -1 "$work/install.log")"
 for file in include/shmio/pool.h include/shmio/consumer.h include/shmio/format.h \
-  include/uvwatch/subscription.h lib/libshmio.a lib/libuvwatch.a \
-  lib/pkgconfig/shmio.pc lib/pkgconfig/uvwatch.pc \
+  include/uvwatch/subscription.h include/bridge/publisher.h \
+  lib/libshmio.a lib/libuvwatch.a lib/libbridge.a \
+  lib/pkgconfig/shmio.pc lib/pkgconfig/uvwatch.pc lib/pkgconfig/bridge.pc \
   lib/cmake/shmio/shmioConfig.cmake lib/cmake/shmio/shmioConfigVersion.cmake; do
   [[ -f "$prefix/$file" ]] || fail "$prefix/$file is missing"
 done
@@ -71,16 +72,19 @@ for program in bin/shmio libexec/shmio/shmio-bench; do
 done
 # writer_lock.h is in //shmio's srcs, not its hdrs: not part of the API.
 [[ ! -e "$prefix/include/shmio/writer_lock.h" ]] || fail "a private header was installed"
-others="$(cd "$prefix/include" && find . -type f ! -path './shmio/*.h' ! -path './uvwatch/*.h')"
+others="$(cd "$prefix/include" && find . -type f ! -path './shmio/*.h' ! -path './uvwatch/*.h' \
+  ! -path './bridge/*.h')"
 [[ -z "$others" ]] || fail "unexpected files under include/: $others"
 echo "  headers: $(cd "$prefix/include" && find . -name '*.h' | sort | tr '\n' ' ')"
-for archive_symbol in libshmio.a:shmio::SharedMemory::Open libuvwatch.a:uvwatch::Subscription::Open; do
+for archive_symbol in libshmio.a:shmio::SharedMemory::Open \
+  libuvwatch.a:uvwatch::Subscription::Open libbridge.a:bridge::Publisher; do
   archive="${archive_symbol%%:*}"
   symbol="${archive_symbol#*:}"
   nm -C --defined-only "$prefix/lib/$archive" > "$work/symbols.txt"
   grep -q "$symbol" "$work/symbols.txt" || fail "lib/$archive does not define $symbol"
 done
-echo "  lib/libshmio.a defines shmio::SharedMemory::Open, lib/libuvwatch.a uvwatch::Subscription::Open"
+echo "  lib/libshmio.a defines shmio::SharedMemory::Open, lib/libuvwatch.a uvwatch::Subscription::Open," \
+  "lib/libbridge.a bridge::Publisher"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [[ "$(pkg-config --variable=prefix shmio)" == "$prefix" ]] ||
   fail "shmio.pc has prefix '$(pkg-config --variable=prefix shmio)', not $prefix"
@@ -96,7 +100,7 @@ else
   # headers, so their warnings would be the user's.
   (cd "$prefix/include" && find . -name '*.h' | sed 's|^\./||' | sort) > "$work/headers.txt"
   # shellcheck disable=SC2016  # $0 and the flags expand in the inner bash
-  SHMIO_CFLAGS="$(pkg-config --cflags uvwatch)" xargs -P 2 -n 1 bash -c '
+  SHMIO_CFLAGS="$(pkg-config --cflags bridge)" xargs -P 2 -n 1 bash -c '
     # shellcheck disable=SC2086  # the flags are words
     echo "#include \"$0\"" | c++ $SHMIO_CFLAGS -fsyntax-only -Wall -Wextra -Werror -x c++ - ||
       { echo "install_test: FAIL: $0 does not compile on its own" >&2; exit 255; }' \
