@@ -178,8 +178,9 @@ napi_value CheckCursor(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
-// Throws the DataLoss that explains why the frame at `offset` does not fit
-// below `limit` (the JS reader found it so).
+// frameError(offset, limit, debug?): throws the DataLoss that explains why
+// the frame at `offset` does not fit below `limit` (the JS reader found it
+// so); `debug` adds the leading == trailing check to the log's own setting.
 napi_value FrameError(napi_env env, napi_callback_info info) {
   Args args;
   LogCore* log = Self(env, info, &args);
@@ -187,6 +188,10 @@ napi_value FrameError(napi_env env, napi_callback_info info) {
   uint64_t offset = 0, limit = 0;
   if (!ToUint64(env, args.argv[0], "offset", &offset) ||
       !ToUint64(env, args.argv[1], "limit", &limit)) {
+    return nullptr;
+  }
+  bool debug = false;
+  if (!IsUndefinedOrNull(env, args.argv[2]) && !ToBool(env, args.argv[2], "debug", &debug)) {
     return nullptr;
   }
   const shmio::SharedMemory& shm = log->shm();
@@ -197,7 +202,7 @@ napi_value FrameError(napi_env env, napi_callback_info info) {
                      "ERR_OUT_OF_RANGE");
   }
   return ThrowStatus(env, shmio::FrameDamageAt(shm.data(), offset, limit,
-                                               shm.debug_checks(), shm.path()));
+                                               shm.debug_checks() || debug, shm.path()));
 }
 
 napi_value CreatePool(napi_env env, napi_callback_info info) {
