@@ -51,6 +51,14 @@ class MappedLog {
     this.closed = false
   }
 
+  // Makes this log's writer (the C++ Pool), which initialises a fresh file.
+  createPool() {
+    this.native.createPool()
+    const info = this.native.info()
+    this.dataOffset = info.dataOffset
+    this.format = info.format
+  }
+
   // The last validated committed value (0 while the file is all zero).
   committed() {
     const committed = this.native.committed()

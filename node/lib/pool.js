@@ -18,7 +18,7 @@ class Pool {
         `Pool: ${log.path} was opened read-only; open the SharedMemory with writable: true to write`,
         'ERR_SHM_FAILED_PRECONDITION')
     }
-    log.native.createPool()
+    log.createPool()
     this.bendec = bendec
     this._log = log
     this._native = log.native

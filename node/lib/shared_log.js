@@ -288,27 +288,36 @@ function checkOptions(options) {
   return { path: options.path, writable, debugChecks, capacity }
 }
 
-function fileBytes(path) {
+// The file's size, and whether its header is the original layout (data at
+// 24, no extension block), as 1.x wrote it. A first look only: the C++
+// core checks the header again when it opens the file.
+function peek(path) {
+  let fd
   try {
-    return fs.statSync(path).size
+    fd = fs.openSync(path, 'r')
+    const size = fs.fstatSync(fd).size
+    const header = Buffer.alloc(16)
+    fs.readSync(fd, header, 0, 16, 0)
+    const nodeLayout = header.readBigUInt64LE(0) === 24n && header.readBigUInt64LE(8) === 24n
+    return { size, nodeLayout }
   } catch (err) {
-    return 0
+    return { size: 0, nodeLayout: false }
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
   }
 }
 
 // Opens as 1.x did: capacityBytes sizes a new (or empty) file and is
-// ignored for an existing one. A 1.x file has no geometry; the C++ writer
-// continues it as one segment of the whole file.
+// ignored for an existing one. A file in 1.x's layout has no geometry; the
+// C++ writer continues it as one segment of the whole file.
 function openLog({ path, writable, debugChecks, capacity }) {
-  const existing = fileBytes(path)
   const options = { path, writable, debugChecks }
-  if (writable && existing === 0) options.capacity = capacity
-  let log = new MappedLog(options)
-  if (writable && log.format === 'node' && log.geometry === null) {
-    log.close()
-    log = new MappedLog({ ...options, size: existing, num: 1, overlap: 0 })
+  if (writable) {
+    const file = peek(path)
+    if (file.size === 0) options.capacity = capacity
+    else if (file.nodeLayout) Object.assign(options, { size: file.size, num: 1, overlap: 0 })
   }
-  return log
+  return new MappedLog(options)
 }
 
 function createSharedLog(options) {
@@ -317,7 +326,7 @@ function createSharedLog(options) {
   let writer
   try {
     if (checked.writable) {
-      log.native.createPool()
+      log.createPool()
       writer = new ShmWriter(log)
     }
   } catch (err) {
