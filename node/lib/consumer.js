@@ -4,7 +4,7 @@
 // Buffers driven by a uvwatch subscription on this thread's event loop.
 const { logOf } = require('./shared_memory')
 const { validatedIterator, SharedMemoryIterator } = require('./iterator')
-const { subscribe } = require('./subscribe')
+const { subscribe, nativeSubscribeOptions } = require('./subscribe')
 const { checkCount, codedError } = require('./errors')
 
 // rxjs is a peer dependency, loaded only by getAll().
@@ -42,6 +42,7 @@ class SharedMemoryConsumer {
   // 'timer' | 'inotify', safetyIntervalMs, maxFrames, maxBytes}.
   getAll(pollInterval = 10, options = {}) {
     checkCount(pollInterval, 'SharedMemoryConsumer.getAll(pollInterval): pollInterval')
+    const checked = nativeSubscribeOptions({ ...options, pollIntervalMs: pollInterval })
     const { Observable } = loadRxjs()
     const log = this._log
     return new Observable(subscriber => {
@@ -51,7 +52,7 @@ class SharedMemoryConsumer {
         const committed = log.committed()
         subscriber.next(validatedIterator(log, log.dataOffset, committed))
         if (subscriber.closed) return undefined
-        sub = subscribe(log, { ...options, pollIntervalMs: pollInterval, cursor: committed },
+        sub = subscribe(log, { ...checked, cursor: committed },
           (from, to) => subscriber.next(validatedIterator(log, from, to)),
           err => subscriber.error(err))
       } catch (err) {

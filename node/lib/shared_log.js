@@ -6,7 +6,7 @@
 // ERR_SHM_CURSOR, ERR_SHM_FRAME_CORRUPT, ERR_SHM_MAPPING_GONE.
 const fs = require('fs')
 const { MappedLog } = require('./mapped_log')
-const { subscribe } = require('./subscribe')
+const { subscribe, nativeSubscribeOptions } = require('./subscribe')
 const { codedError, recode, typeError, rangeError, describe } = require('./errors')
 
 const DEFAULT_MAX_MESSAGES = 64
@@ -362,7 +362,7 @@ function createSharedLog(options) {
         log.committed()
         cursor = log.dataOffset === 0 ? 0 : log.dataOffset + relative
       }
-      const nativeOptions = { ...rest, cursor }
+      const nativeOptions = nativeSubscribeOptions({ ...rest, cursor })
       if (maxMessages !== undefined) nativeOptions.maxFrames = maxMessages
       let sub
       try {

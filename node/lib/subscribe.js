@@ -28,12 +28,12 @@ function nativeSubscribeOptions(options) {
   return out
 }
 
-// Calls onBatch(from, to) for each batch of frames [from, to) (absolute,
+// Calls onBatch(from, to) (options: from nativeSubscribeOptions()) for each batch of frames [from, to) (absolute,
 // validated by the C++ Consumer) and onError(err) once on an error, after
 // which nothing more comes. Returns the native Subscription.
 function subscribe(log, options, onBatch, onError) {
-  return addon.subscribe(log.native, nativeSubscribeOptions(options), onBatch,
+  return addon.subscribe(log.native, options, onBatch,
     (message, code) => onError(codedError(message, code)))
 }
 
-module.exports = { subscribe, loopMetrics: addon.loopMetrics }
+module.exports = { subscribe, nativeSubscribeOptions, loopMetrics: addon.loopMetrics }
