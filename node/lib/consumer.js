@@ -41,6 +41,7 @@ class SharedMemoryConsumer {
   // original library, which never rings). `options`: {mode: 'auto' |
   // 'timer' | 'inotify', safetyIntervalMs, maxFrames, maxBytes}.
   getAll(pollInterval = 10, options = {}) {
+    this._check('getAll')
     checkCount(pollInterval, 'SharedMemoryConsumer.getAll(pollInterval): pollInterval')
     const checked = nativeSubscribeOptions({ ...options, pollIntervalMs: pollInterval })
     const { Observable } = loadRxjs()

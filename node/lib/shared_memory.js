@@ -69,7 +69,10 @@ class SharedMemory {
   // Unmaps the file and closes it (a writer's lock goes with it). Buffers
   // already handed out stay safe to touch (they read zeros); every method
   // of this object, its Pool, consumers and iterators then throws
-  // ERR_SHM_CLOSED. Open subscriptions (getAll) complete. Idempotent.
+  // ERR_SHM_CLOSED. getAll() subscriptions on this object end (no more
+  // values); they borrow the file until libuv has closed their handles, so
+  // with one open, the file (and a writer's lock) goes in the close phase
+  // of this loop turn rather than at once. Idempotent.
   close() {
     this._log.close()
   }
