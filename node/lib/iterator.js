@@ -46,7 +46,7 @@ class SharedMemoryIterator {
         this._log.throwFrameError(pos, this._to, this._debug)
       }
       this._pos = end
-      return { value: b.subarray(pos + 2, end - 2), done: false }
+      return { value: this._over(pos + 2, total - 4), done: false }
     }
     const end = this._log.frameEnd(pos, this._to, this._debug)
     this._pos = end
@@ -57,6 +57,7 @@ class SharedMemoryIterator {
 function init(iterator, log, from, to) {
   iterator._log = log
   iterator._buffer = log.single
+  iterator._over = log.over
   iterator._debug = log.debug
   iterator._pos = from
   iterator._to = to

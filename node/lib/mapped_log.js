@@ -13,6 +13,7 @@
 // messages are the C++ core's ("[DEBUG]" for debug-check failures).
 const addon = require('./addon')
 const { codedError } = require('./errors')
+const { bufferMaker } = require('./fast_buffer')
 
 // Options this version does not have yet; they belong to chains of files
 // and named readers, which are being built in the C++ core.
@@ -48,6 +49,8 @@ class MappedLog {
     this.stride = windows.stride
     // Most logs fit one window: then a frame is read with no window lookup.
     this.single = this.windows.length === 1 ? this.windows[0] : null
+    this.makers = this.windows.map(bufferMaker)
+    this.over = this.makers[0]
     this.closed = false
   }
 
@@ -73,10 +76,9 @@ class MappedLog {
 
   // A Buffer over [offset, offset + length) of the file, zero-copy.
   bufferAt(offset, length) {
-    if (this.single !== null) return this.single.subarray(offset, offset + length)
+    if (this.single !== null) return this.over(offset, length)
     const index = Math.floor(offset / this.stride)
-    const start = offset - index * this.stride
-    return this.windows[index].subarray(start, start + length)
+    return this.makers[index](offset - index * this.stride, length)
   }
 
   // The frame size (leading u16) at `offset`.

@@ -5,6 +5,7 @@
 // commit() one release store that also wakes sleeping readers.
 const { logOf } = require('./shared_memory')
 const { typeError, checkCount, describe, codedError } = require('./errors')
+const { LogWriter } = require('./writer')
 
 class Pool {
   constructor(bendec, sharedMemory) {
@@ -18,11 +19,10 @@ class Pool {
         `Pool: ${log.path} was opened read-only; open the SharedMemory with writable: true to write`,
         'ERR_SHM_FAILED_PRECONDITION')
     }
-    log.createPool()
+    this._writer = new LogWriter(log)
     this.bendec = bendec
     this._log = log
     this._native = log.native
-    this._buffer = log.single
     this._active = true
   }
 
@@ -36,9 +36,8 @@ class Pool {
       checkCount(size, 'Pool.sliceSize(size): size')
     }
     if (!this._active) return Buffer.alloc(size)
-    const offset = this._native.slice(size)
-    const b = this._buffer
-    return b !== null ? b.subarray(offset, offset + size) : this._log.bufferAt(offset, size)
+    this._checkOpen()
+    return this._log.bufferAt(this._writer.slice(size), size)
   }
 
   slice(typeName) {
@@ -51,18 +50,21 @@ class Pool {
 
   // Publishes every frame since the last commit, all at once.
   commit() {
-    this._native.commit()
+    this._checkOpen()
+    this._writer.commit()
   }
 
   // [committed size, uncommitted bytes], as the original: the committed
   // end offset, and how many bytes were appended since the last commit.
   getSize() {
+    this._writer.handOver()
     const [committed, end] = this._native.size()
     return [committed, end - committed]
   }
 
   // [segment index, offset in that segment] of the next frame.
   getStatus() {
+    this._writer.handOver()
     return this._native.status()
   }
 
@@ -72,8 +74,13 @@ class Pool {
     if (typeof active !== 'boolean') {
       throw typeError(`Pool.setActive(active): active must be a boolean, got ${describe(active)}`)
     }
+    this._writer.handOver()
     this._native.setActive(active)
     this._active = active
+  }
+
+  _checkOpen() {
+    if (this._log.closed) throw codedError(`Pool: ${this._log.path} is closed`, 'ERR_SHM_CLOSED')
   }
 
   _bendec(method) {

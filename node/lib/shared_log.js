@@ -6,6 +6,7 @@
 // ERR_SHM_CURSOR, ERR_SHM_FRAME_CORRUPT, ERR_SHM_MAPPING_GONE.
 const fs = require('fs')
 const { MappedLog } = require('./mapped_log')
+const { LogWriter } = require('./writer')
 const { subscribe, nativeSubscribeOptions } = require('./subscribe')
 const { codedError, recode, typeError, rangeError, describe } = require('./errors')
 
@@ -173,8 +174,8 @@ class ShmWriter {
   constructor(log) {
     this._log = log
     this._native = log.native
+    this._writer = new LogWriter(log)
     this._closed = false
-    this._lastFrame = -1  // absolute offset of the last allocated frame
   }
 
   // Reserves a frame of `size` payload bytes and returns it as a zero-copy
@@ -187,9 +188,7 @@ class ShmWriter {
       throw typeError('allocate options must be an object')
     }
     try {
-      const offset = this._native.slice(size)
-      this._lastFrame = offset - 2
-      return this._log.bufferAt(offset, size)
+      return this._log.bufferAt(this._writer.slice(size), size)
     } catch (err) {
       rethrow(err, WRITER_CODES)
     }
@@ -198,7 +197,7 @@ class ShmWriter {
   commit() {
     this._check()
     try {
-      this._native.commit()
+      this._writer.commit()
     } catch (err) {
       rethrow(err, WRITER_CODES)
     }
@@ -208,7 +207,8 @@ class ShmWriter {
   // allocate() made, or null before the first.
   getLastAllocatedAddress() {
     this._check()
-    return this._lastFrame < 0 ? null : BigInt(this._lastFrame - this._log.dataOffset)
+    const last = this._writer.last
+    return last < 0 ? null : BigInt(last - this._log.dataOffset)
   }
 
   // The payload of the frame at `address` (a cursor as above), committed or
@@ -218,6 +218,7 @@ class ShmWriter {
     this._check()
     const log = this._log
     const start = log.dataOffset + toBigCursor(address, 'address')
+    this._writer.handOver()  // so the frame's sizes are written
     const [, end] = this._native.size()
     const total = start + 4 <= end ? log.frameSizeAt(start) : 0
     if (total < 4 || start + total > end || log.trailingSizeAt(start + total) !== total) {
@@ -325,10 +326,7 @@ function createSharedLog(options) {
   const log = openLog(checked)
   let writer
   try {
-    if (checked.writable) {
-      log.createPool()
-      writer = new ShmWriter(log)
-    }
+    if (checked.writable) writer = new ShmWriter(log)
   } catch (err) {
     log.close()
     throw err

@@ -7,7 +7,7 @@
 //                                   num, overlap, prefault, debugChecks}
 //   loopMetrics() -> {loopCount, events, eventsWaiting}   this env's loop
 //   Log:           info, windows, header, committed, checkCursor,
-//                  frameError, createPool, slice, commit, size, status,
+//                  frameError, createPool, slice, append, commit, size, status,
 //                  setActive, doorbellRings, subscribe, close
 //   Subscription:  close, stop, resume, mode
 //

@@ -239,12 +239,74 @@ napi_value Slice(napi_env env, napi_callback_info info) {
   return Number(env, static_cast<double>(span->data() - log->shm().data()));
 }
 
+// Appends the frames the JS writer has handed out since its last call
+// (see lib/writer.js): `sizes` (a Uint32Array) holds `count` payload sizes,
+// the first of which JS placed at absolute offset `start`. Each goes
+// through Pool::SliceSize, which checks it and writes its sizes; each must
+// land where JS put it, or the writer's prediction and the Pool disagree
+// (an error, and JS resynchronises). False after throwing.
+bool AppendPending(napi_env env, const Args& args, LogCore* log, shmio::Pool* pool) {
+  if (IsUndefinedOrNull(env, args.argv[0])) return true;
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  bool is_typedarray = false;
+  napi_is_typedarray(env, args.argv[0], &is_typedarray);
+  if (!is_typedarray ||
+      napi_get_typedarray_info(env, args.argv[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint32_array) {
+    ThrowType(env, "shmio: pending sizes must be a Uint32Array");
+    return false;
+  }
+  uint64_t count = 0, start = 0;
+  if (!ToUint64(env, args.argv[1], "count", &count) ||
+      !ToUint64(env, args.argv[2], "start", &start)) {
+    return false;
+  }
+  if (count > length) {
+    ThrowCode(env, absl::StrCat("shmio: count ", count, " exceeds the ", length, " pending sizes"),
+              "ERR_OUT_OF_RANGE");
+    return false;
+  }
+  const uint32_t* sizes = static_cast<const uint32_t*>(data);
+  const uint8_t* base = log->shm().data();
+  uint64_t expected = start;
+  for (uint64_t i = 0; i < count; ++i) {
+    absl::StatusOr<absl::Span<uint8_t>> span = pool->SliceSize(sizes[i]);
+    if (!span.ok()) {
+      ThrowStatus(env, span.status());
+      return false;
+    }
+    uint64_t frame = static_cast<uint64_t>(span->data() - base) - shmio::format::kFrameSizeBytes;
+    if (frame != expected) {
+      ThrowCode(env, absl::StrCat("shmio: the writer placed a frame at offset ", expected, " of ",
+                                  log->shm().path(), " but the core put it at ", frame,
+                                  "; frames after ", expected, " were not appended"),
+                "ERR_SHM_INTERNAL");
+      return false;
+    }
+    expected += uint64_t{sizes[i]} + shmio::format::kFrameOverhead;
+  }
+  return true;
+}
+
+// append(sizes, count, start): appends pending frames (see AppendPending).
+napi_value Append(napi_env env, napi_callback_info info) {
+  Args args;
+  LogCore* log = Self(env, info, &args);
+  if (log == nullptr) return nullptr;
+  shmio::Pool* pool = PoolOf(env, log);
+  if (pool == nullptr || !AppendPending(env, args, log, pool)) return nullptr;
+  return nullptr;
+}
+
+// commit(sizes?, count?, start?): appends pending frames, then Commit().
 napi_value Commit(napi_env env, napi_callback_info info) {
   Args args;
   LogCore* log = Self(env, info, &args);
   if (log == nullptr) return nullptr;
   shmio::Pool* pool = PoolOf(env, log);
-  if (pool == nullptr) return nullptr;
+  if (pool == nullptr || !AppendPending(env, args, log, pool)) return nullptr;
   absl::Status committed = pool->Commit();
   if (!committed.ok()) return ThrowStatus(env, committed);
   return nullptr;
@@ -324,6 +386,7 @@ napi_status DefineLogClass(napi_env env, EnvState* state, napi_value exports) {
       {"frameError", nullptr, FrameError, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"createPool", nullptr, CreatePool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"slice", nullptr, Slice, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"append", nullptr, Append, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"commit", nullptr, Commit, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"size", nullptr, Size, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"status", nullptr, Status, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -189,3 +189,30 @@ test('Pool reports sizes and status as the original, and setActive(false) writes
   assert.deepEqual(second.map(b => b.length), [20])
   shm.close()
 })
+
+test('frames the JS writer places ahead of the C++ Pool land where the Pool puts them, across segments, to exhaustion', () => {
+  const file = logPath('placement')
+  const shm = new SharedMemory({ path: file, size: 1000, num: 8, overlap: 300, writable: true })
+  const pool = new Pool(null, shm)
+  const written = []
+  let seed = 12345
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  let error
+  try {
+    for (let i = 0; ; i++) {
+      const size = Math.floor(random() * 280)
+      const buffer = pool.sliceSize(size)
+      buffer.fill(i & 0xff)
+      written.push(Buffer.from(buffer))
+      if (random() < 0.1) pool.commit()
+    }
+  } catch (err) {
+    error = err
+  }
+  assert.match(error.message, /Shared memory exhausted/)
+  pool.commit()
+  const read = [...new SharedMemoryConsumer(new SharedMemory({ path: file })).getData()]
+  assert.deepEqual(read, written)
+  assert.ok(written.length > 20)
+  shm.close()
+})
