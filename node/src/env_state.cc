@@ -10,7 +10,9 @@ namespace {
 
 void DeleteState(napi_env env, void* data, void* hint) {
   EnvState* state = static_cast<EnvState*>(data);
-  // Instance data goes last, after the cleanup hook closed every log.
+  // Instance data goes last, after the cleanup hook closed every log; a
+  // log still referenced by a Buffer not yet finalized outlives it.
+  for (LogCore* log : state->logs) log->DetachEnv();
   if (state->log_constructor != nullptr) napi_delete_reference(env, state->log_constructor);
   if (state->subscription_constructor != nullptr) {
     napi_delete_reference(env, state->subscription_constructor);

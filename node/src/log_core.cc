@@ -30,7 +30,7 @@ LogCore::LogCore(EnvState* env, std::unique_ptr<shmio::SharedMemory> shm,
 
 LogCore::~LogCore() {
   Close();
-  env_->logs.erase(this);
+  if (env_ != nullptr) env_->logs.erase(this);
 }
 
 absl::Status LogCore::CreatePool() {

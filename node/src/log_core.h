@@ -54,6 +54,11 @@ class LogCore {
   void Close();
 
   void AddSubscription(SubscriptionCore* sub) { subscriptions_.insert(sub); }
+
+  // Called when the env's state goes (after its cleanup hook closed every
+  // log): a Buffer finalizer that runs later may still drop the last
+  // reference to *this, which must then not touch the EnvState.
+  void DetachEnv() { env_ = nullptr; }
   // Called from the subscription's last close callback.
   void SubscriptionClosed(SubscriptionCore* sub);
 
@@ -62,7 +67,7 @@ class LogCore {
           std::shared_ptr<View> view);
   void ReleaseFileIfUnused();
 
-  EnvState* env_;
+  EnvState* env_;  // null once the env's state is gone
   std::unique_ptr<shmio::SharedMemory> shm_;
   std::shared_ptr<View> view_;
   std::unique_ptr<shmio::Consumer> consumer_;
