@@ -58,24 +58,20 @@ class LogWriter {
   }
 
   commit() {
-    const count = this.count
-    this.count = 0
-    try {
-      this.native.commit(this.sizes, count, this.handedOver)
-    } catch (err) {
-      this.resync()
-      throw err
-    }
-    this.handedOver = this.position
+    this.send('commit')
   }
 
   // Appends what is recorded, without committing.
   handOver() {
-    if (this.count === 0) return
+    if (this.count !== 0) this.send('append')
+  }
+
+  // Hands the recorded frames to the addon's `method` (append or commit).
+  send(method) {
     const count = this.count
     this.count = 0
     try {
-      this.native.append(this.sizes, count, this.handedOver)
+      this.native[method](this.sizes, count, this.handedOver)
     } catch (err) {
       this.resync()
       throw err

@@ -9,6 +9,7 @@
 #include "node/src/bindings.h"
 #include "node/src/log_core.h"
 #include "node/src/napi_util.h"
+#include "node/src/wrapped.h"
 #include "shmio/iterator.h"
 
 namespace shmio_node {
@@ -23,20 +24,13 @@ constexpr uint64_t kWindowSlack = uint64_t{1} << 16;
 
 using LogRef = std::shared_ptr<LogCore>;
 
-void FinalizeLog(napi_env env, void* data, void* hint) { delete static_cast<LogRef*>(data); }
-
 // Every window Buffer keeps the log's memory mapped (see view.h).
 void FinalizeWindow(napi_env env, void* data, void* hint) {
   delete static_cast<LogRef*>(hint);
 }
 
 LogRef* UnwrapRef(napi_env env, napi_value self) {
-  void* data = nullptr;
-  if (self == nullptr || napi_unwrap(env, self, &data) != napi_ok || data == nullptr) {
-    ThrowType(env, "shmio: this method needs a Log object made by open()");
-    return nullptr;
-  }
-  return static_cast<LogRef*>(data);
+  return UnwrapShared<LogCore>(env, self, "Log object made by open()");
 }
 
 // The LogCore behind `this`, or null after throwing; closed logs throw
@@ -54,11 +48,15 @@ LogCore* Self(napi_env env, napi_callback_info info, Args* args) {
   return log;
 }
 
-shmio::Pool* PoolOf(napi_env env, LogCore* log) {
+// The writer behind `this`, or null after throwing (closed, or no Pool).
+shmio::Pool* SelfPool(napi_env env, napi_callback_info info, Args* args, LogCore** log_out) {
+  LogCore* log = Self(env, info, args);
+  if (log == nullptr) return nullptr;
   if (log->pool() == nullptr) {
     ThrowCode(env, absl::StrCat("shmio: ", log->shm().path(), " has no writer (Pool) yet"),
               "ERR_SHM_FAILED_PRECONDITION");
   }
+  if (log_out != nullptr) *log_out = log;
   return log->pool();
 }
 
@@ -71,20 +69,7 @@ napi_value Pair(napi_env env, uint64_t a, uint64_t b) {
 }
 
 napi_value Construct(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!GetArgs(env, info, &args)) return nullptr;
-  napi_valuetype type = napi_undefined;
-  if (args.argc >= 1) napi_typeof(env, args.argv[0], &type);
-  void* data = nullptr;
-  if (type != napi_external || napi_get_value_external(env, args.argv[0], &data) != napi_ok) {
-    return ThrowType(env, "shmio: Log cannot be constructed directly; use open(options)");
-  }
-  auto* ref = static_cast<LogRef*>(data);
-  if (napi_wrap(env, args.self, ref, FinalizeLog, nullptr, nullptr) != napi_ok) {
-    delete ref;
-    return ThrowCode(env, "shmio: napi_wrap failed", "ERR_SHM_INTERNAL");
-  }
-  return args.self;
+  return ConstructWrapped<LogCore>(env, info, "Log", "open(options)");
 }
 
 napi_value Info(napi_env env, napi_callback_info info) {
@@ -218,9 +203,7 @@ napi_value CreatePool(napi_env env, napi_callback_info info) {
 // absolute offset.
 napi_value Slice(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  shmio::Pool* pool = SelfPool(env, info, &args, nullptr);
   if (pool == nullptr) return nullptr;
   uint64_t n = 0;
   if (!ToUint64(env, args.argv[0], "size", &n)) return nullptr;
@@ -232,11 +215,11 @@ napi_value Slice(napi_env env, napi_callback_info info) {
     return ThrowStatus(env, absl::InvalidArgumentError(absl::StrCat(
                                 "payload of ", n, " bytes is over the limit of ",
                                 shmio::format::kMaxPayload, " bytes per frame (",
-                                log->shm().path(), ")")));
+                                pool->shared_memory().path(), ")")));
   }
   absl::StatusOr<absl::Span<uint8_t>> span = pool->SliceSize(static_cast<size_t>(n));
   if (!span.ok()) return ThrowStatus(env, span.status());
-  return Number(env, static_cast<double>(span->data() - log->shm().data()));
+  return Number(env, static_cast<double>(span->data() - pool->shared_memory().data()));
 }
 
 // Appends the frames the JS writer has handed out since its last call
@@ -293,9 +276,8 @@ bool AppendPending(napi_env env, const Args& args, LogCore* log, shmio::Pool* po
 // append(sizes, count, start): appends pending frames (see AppendPending).
 napi_value Append(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  LogCore* log = nullptr;
+  shmio::Pool* pool = SelfPool(env, info, &args, &log);
   if (pool == nullptr || !AppendPending(env, args, log, pool)) return nullptr;
   return nullptr;
 }
@@ -303,9 +285,8 @@ napi_value Append(napi_env env, napi_callback_info info) {
 // commit(sizes?, count?, start?): appends pending frames, then Commit().
 napi_value Commit(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  LogCore* log = nullptr;
+  shmio::Pool* pool = SelfPool(env, info, &args, &log);
   if (pool == nullptr || !AppendPending(env, args, log, pool)) return nullptr;
   absl::Status committed = pool->Commit();
   if (!committed.ok()) return ThrowStatus(env, committed);
@@ -315,9 +296,7 @@ napi_value Commit(napi_env env, napi_callback_info info) {
 // [committed, end of the last appended frame], absolute.
 napi_value Size(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  shmio::Pool* pool = SelfPool(env, info, &args, nullptr);
   if (pool == nullptr) return nullptr;
   shmio::Pool::Size size = pool->GetSize();
   return Pair(env, size.committed, size.uncommitted);
@@ -325,9 +304,7 @@ napi_value Size(napi_env env, napi_callback_info info) {
 
 napi_value Status(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  shmio::Pool* pool = SelfPool(env, info, &args, nullptr);
   if (pool == nullptr) return nullptr;
   shmio::Pool::Status status = pool->GetStatus();
   return Pair(env, status.segment, status.offset);
@@ -335,9 +312,7 @@ napi_value Status(napi_env env, napi_callback_info info) {
 
 napi_value SetActive(napi_env env, napi_callback_info info) {
   Args args;
-  LogCore* log = Self(env, info, &args);
-  if (log == nullptr) return nullptr;
-  shmio::Pool* pool = PoolOf(env, log);
+  shmio::Pool* pool = SelfPool(env, info, &args, nullptr);
   if (pool == nullptr) return nullptr;
   bool active = true;
   if (!ToBool(env, args.argv[0], "active", &active)) return nullptr;
@@ -428,15 +403,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   EnvState* state = EnvState::Of(env);
   absl::StatusOr<std::shared_ptr<LogCore>> log = LogCore::Open(state, std::move(o));
   if (!log.ok()) return ThrowStatus(env, log.status());
-  auto* ref = new LogRef(*std::move(log));
-  napi_value external = nullptr;
-  napi_create_external(env, ref, nullptr, nullptr, &external);
-  napi_value constructor = nullptr;
-  napi_get_reference_value(env, state->log_constructor, &constructor);
-  napi_value instance = nullptr;
-  // Construct() owns `ref` from here on (and frees it if it fails).
-  if (napi_new_instance(env, constructor, 1, &external, &instance) != napi_ok) return nullptr;
-  return instance;
+  return NewWrapped<LogCore>(env, state->log_constructor, *std::move(log));
 }
 
 }  // namespace shmio_node

@@ -7,41 +7,22 @@
 #include "node/src/log_core.h"
 #include "node/src/napi_util.h"
 #include "node/src/subscription_core.h"
+#include "node/src/wrapped.h"
 
 namespace shmio_node {
 namespace {
 
 using SubscriptionRef = std::shared_ptr<SubscriptionCore>;
 
-void FinalizeSubscription(napi_env env, void* data, void* hint) {
-  delete static_cast<SubscriptionRef*>(data);
-}
-
 SubscriptionCore* Self(napi_env env, napi_callback_info info, Args* args) {
   if (!GetArgs(env, info, args)) return nullptr;
-  void* data = nullptr;
-  if (napi_unwrap(env, args->self, &data) != napi_ok || data == nullptr) {
-    ThrowType(env, "shmio: this method needs a Subscription made by subscribe()");
-    return nullptr;
-  }
-  return static_cast<SubscriptionRef*>(data)->get();
+  SubscriptionRef* ref =
+      UnwrapShared<SubscriptionCore>(env, args->self, "Subscription made by subscribe()");
+  return ref == nullptr ? nullptr : ref->get();
 }
 
 napi_value Construct(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!GetArgs(env, info, &args)) return nullptr;
-  napi_valuetype type = napi_undefined;
-  if (args.argc >= 1) napi_typeof(env, args.argv[0], &type);
-  void* data = nullptr;
-  if (type != napi_external || napi_get_value_external(env, args.argv[0], &data) != napi_ok) {
-    return ThrowType(env, "shmio: Subscription cannot be constructed directly; use subscribe()");
-  }
-  auto* ref = static_cast<SubscriptionRef*>(data);
-  if (napi_wrap(env, args.self, ref, FinalizeSubscription, nullptr, nullptr) != napi_ok) {
-    delete ref;
-    return ThrowCode(env, "shmio: napi_wrap failed", "ERR_SHM_INTERNAL");
-  }
-  return args.self;
+  return ConstructWrapped<SubscriptionCore>(env, info, "Subscription", "subscribe()");
 }
 
 napi_value Close(napi_env env, napi_callback_info info) {
@@ -159,15 +140,8 @@ napi_value Subscribe(napi_env env, napi_callback_info info) {
     // finishes by itself on the next turn.
     return ThrowStatus(env, sub.status());
   }
-  auto* ref = new SubscriptionRef(*std::move(sub));
-  napi_value external = nullptr;
-  napi_create_external(env, ref, nullptr, nullptr, &external);
-  EnvState* state = EnvState::Of(env);
-  napi_value constructor = nullptr;
-  napi_get_reference_value(env, state->subscription_constructor, &constructor);
-  napi_value instance = nullptr;
-  if (napi_new_instance(env, constructor, 1, &external, &instance) != napi_ok) return nullptr;
-  return instance;
+  return NewWrapped<SubscriptionCore>(env, EnvState::Of(env)->subscription_constructor,
+                                      *std::move(sub));
 }
 
 }  // namespace shmio_node
