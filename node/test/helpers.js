@@ -92,10 +92,13 @@ function collect(child, { onLine, input } = {}) {
   return done
 }
 
-// The `shmio` CLI built by Bazel (//tools:shmio).
+// The `shmio` CLI built by Bazel (//tools:shmio): SHMIO_CLI, or the
+// checkout's bazel-bin when run with npm test.
 function cli() {
-  const p = process.env.SHMIO_CLI
-  if (!p || !fs.existsSync(p)) throw new Error(`SHMIO_CLI (${p}) is not the shmio CLI`)
+  const p = process.env.SHMIO_CLI || path.join(PACKAGE, '..', 'bazel-bin', 'tools', 'shmio')
+  if (!fs.existsSync(p)) {
+    throw new Error(`the shmio CLI is not at ${p}: ./bazelw build //tools:shmio, or set SHMIO_CLI`)
+  }
   return p
 }
 
