@@ -9,7 +9,8 @@
 // last one, when it can tell it fits (inside the file and, with a
 // geometry, the original's segment rule: the same rule as the C++ Pool,
 // which format.h states), and records its size. commit() then hands all
-// recorded sizes to the addon in one call, which runs Pool::SliceSize for
+// recorded sizes (kept in the addon's memory, which this class writes
+// through a Uint32Array) to the addon in one call, which runs Pool::SliceSize for
 // each (it writes the frame's sizes and checks the frame again; it must
 // land where this class put it) and then Pool::Commit(). Any frame this
 // class cannot place for sure, and every frame under debug checks (whose
@@ -20,7 +21,6 @@
 // exactly as before. getSize()/getStatus()/setActive() first hand over
 // what is recorded.
 const MAX_PAYLOAD = 65531
-const PENDING = 4096
 
 class LogWriter {
   constructor(log) {
@@ -33,7 +33,7 @@ class LogWriter {
     const [, end] = this.native.size()
     this.position = end   // where the next frame starts
     this.handedOver = end // the C++ Pool's position
-    this.sizes = new Uint32Array(PENDING)
+    this.sizes = this.native.pendingSizes()
     this.count = 0
     this.last = -1        // absolute offset of the last frame handed out
   }
@@ -44,7 +44,7 @@ class LogWriter {
     const start = this.position
     const end = start + n + 4
     if (this.place && n <= MAX_PAYLOAD && this.fits(start, end)) {
-      if (this.count === PENDING) this.handOver()
+      if (this.count === this.sizes.length) this.handOver()
       this.sizes[this.count++] = n
       this.position = end
       this.last = start
@@ -71,7 +71,7 @@ class LogWriter {
     const count = this.count
     this.count = 0
     try {
-      this.native[method](this.sizes, count, this.handedOver)
+      this.native[method](count, this.handedOver)
     } catch (err) {
       this.resync()
       throw err

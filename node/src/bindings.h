@@ -6,9 +6,11 @@
 //   open(options) -> Log           options: {path, writable, capacity, size,
 //                                   num, overlap, prefault, debugChecks}
 //   loopMetrics() -> {loopCount, events, eventsWaiting}   this env's loop
+//   subscribe(log, options, onBatch, onError) -> Subscription
 //   Log:           info, windows, header, committed, checkCursor,
-//                  frameError, createPool, slice, append, commit, size, status,
-//                  setActive, doorbellRings, subscribe, close
+//                  frameError, createPool, slice, pendingSizes, append,
+//                  commit, size, status, setActive, doorbellRings, close,
+//                  isClosed
 //   Subscription:  close, stop, resume, mode
 //
 // Offsets crossing this boundary are absolute file offsets, as JS numbers

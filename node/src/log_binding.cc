@@ -211,47 +211,30 @@ napi_value Slice(napi_env env, napi_callback_info info) {
     return ThrowCode(env, "shmio: the pool is inactive (setActive(false)); no log space to slice",
                      "ERR_SHM_FAILED_PRECONDITION");
   }
-  if (n > shmio::format::kMaxPayload) {
-    return ThrowStatus(env, absl::InvalidArgumentError(absl::StrCat(
-                                "payload of ", n, " bytes is over the limit of ",
-                                shmio::format::kMaxPayload, " bytes per frame (",
-                                pool->shared_memory().path(), ")")));
-  }
   absl::StatusOr<absl::Span<uint8_t>> span = pool->SliceSize(static_cast<size_t>(n));
   if (!span.ok()) return ThrowStatus(env, span.status());
   return Number(env, static_cast<double>(span->data() - pool->shared_memory().data()));
 }
 
-// Appends the frames the JS writer has handed out since its last call
-// (see lib/writer.js): `sizes` (a Uint32Array) holds `count` payload sizes,
-// the first of which JS placed at absolute offset `start`. Each goes
-// through Pool::SliceSize, which checks it and writes its sizes; each must
-// land where JS put it, or the writer's prediction and the Pool disagree
-// (an error, and JS resynchronises). False after throwing.
+// Appends the frames the JS writer has placed since its last call (see
+// lib/writer.js): the first `count` entries of the log's pending sizes
+// (pendingSizes()), the first of which JS placed at absolute offset
+// `start`. Each goes through Pool::SliceSize, which checks it and writes
+// its sizes; each must land where JS put it, or the writer's placement and
+// the Pool disagree (an error, and JS resynchronises). False after throwing.
 bool AppendPending(napi_env env, const Args& args, LogCore* log, shmio::Pool* pool) {
   if (IsUndefinedOrNull(env, args.argv[0])) return true;
-  napi_typedarray_type type = napi_int8_array;
-  size_t length = 0;
-  void* data = nullptr;
-  bool is_typedarray = false;
-  napi_is_typedarray(env, args.argv[0], &is_typedarray);
-  if (!is_typedarray ||
-      napi_get_typedarray_info(env, args.argv[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint32_array) {
-    ThrowType(env, "shmio: pending sizes must be a Uint32Array");
-    return false;
-  }
   uint64_t count = 0, start = 0;
-  if (!ToUint64(env, args.argv[1], "count", &count) ||
-      !ToUint64(env, args.argv[2], "start", &start)) {
+  if (!ToUint64(env, args.argv[0], "count", &count) ||
+      !ToUint64(env, args.argv[1], "start", &start)) {
     return false;
   }
-  if (count > length) {
-    ThrowCode(env, absl::StrCat("shmio: count ", count, " exceeds the ", length, " pending sizes"),
+  const std::vector<uint32_t>& sizes = log->pending_sizes();
+  if (count > sizes.size()) {
+    ThrowCode(env, absl::StrCat("shmio: count ", count, " exceeds the ", sizes.size(), " pending sizes"),
               "ERR_OUT_OF_RANGE");
     return false;
   }
-  const uint32_t* sizes = static_cast<const uint32_t*>(data);
   const uint8_t* base = log->shm().data();
   uint64_t expected = start;
   for (uint64_t i = 0; i < count; ++i) {
@@ -273,7 +256,26 @@ bool AppendPending(napi_env env, const Args& args, LogCore* log, shmio::Pool* po
   return true;
 }
 
-// append(sizes, count, start): appends pending frames (see AppendPending).
+// pendingSizes(): a Uint32Array over the log's pending sizes, which the
+// Array keeps alive (like the windows).
+napi_value PendingSizes(napi_env env, napi_callback_info info) {
+  Args args;
+  LogCore* log = Self(env, info, &args);
+  if (log == nullptr) return nullptr;
+  std::vector<uint32_t>& sizes = log->pending_sizes();
+  auto* hint = new LogRef(*UnwrapRef(env, args.self));
+  napi_value buffer = nullptr;
+  if (napi_create_external_arraybuffer(env, sizes.data(), sizes.size() * sizeof(uint32_t),
+                                       FinalizeWindow, hint, &buffer) != napi_ok) {
+    delete hint;
+    return ThrowCode(env, "shmio: could not make the pending sizes' ArrayBuffer", "ERR_SHM_INTERNAL");
+  }
+  napi_value array = nullptr;
+  napi_create_typedarray(env, napi_uint32_array, sizes.size(), buffer, 0, &array);
+  return array;
+}
+
+// append(count, start): appends pending frames (see AppendPending).
 napi_value Append(napi_env env, napi_callback_info info) {
   Args args;
   LogCore* log = nullptr;
@@ -282,7 +284,7 @@ napi_value Append(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// commit(sizes?, count?, start?): appends pending frames, then Commit().
+// commit(count?, start?): appends pending frames, then Commit().
 napi_value Commit(napi_env env, napi_callback_info info) {
   Args args;
   LogCore* log = nullptr;
@@ -362,6 +364,7 @@ napi_status DefineLogClass(napi_env env, EnvState* state, napi_value exports) {
       {"createPool", nullptr, CreatePool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"slice", nullptr, Slice, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"append", nullptr, Append, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pendingSizes", nullptr, PendingSizes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"commit", nullptr, Commit, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"size", nullptr, Size, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"status", nullptr, Status, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -13,8 +13,10 @@
 #ifndef NODE_SRC_LOG_CORE_H_
 #define NODE_SRC_LOG_CORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,6 +55,12 @@ class LogCore {
   // See the class comment. Idempotent.
   void Close();
 
+  // Payload sizes of frames the JS writer has placed but not yet handed
+  // to the Pool (see lib/writer.js); JS writes them through an external
+  // Uint32Array over this memory, which *this owns.
+  std::vector<uint32_t>& pending_sizes() { return pending_sizes_; }
+  static constexpr size_t kPendingFrames = 4096;
+
   void AddSubscription(SubscriptionCore* sub) { subscriptions_.insert(sub); }
 
   // Called when the env's state goes (after its cleanup hook closed every
@@ -73,6 +81,7 @@ class LogCore {
   std::unique_ptr<shmio::Consumer> consumer_;
   std::unique_ptr<shmio::Pool> pool_;
   std::set<SubscriptionCore*> subscriptions_;  // open or closing; not owned
+  std::vector<uint32_t> pending_sizes_ = std::vector<uint32_t>(kPendingFrames);
   bool closed_ = false;
 };
 
