@@ -31,4 +31,12 @@ if (result.error) {
   console.error(`shmio: could not run node-gyp (${result.error.message}); install it or run npm install through npm`)
   process.exit(1)
 }
-process.exit(result.status === null ? 1 : result.status)
+if (result.status !== 0) process.exit(result.status === null ? 1 : result.status)
+// Node-API and libuv symbols resolve only at load time, so a source file
+// missing from the build would show only here: load the addon once.
+try {
+  require(path.join(__dirname, '..', 'build', 'Release', 'shmio.node'))
+} catch (err) {
+  console.error(`shmio: the addon was built but does not load: ${err.message}`)
+  process.exit(1)
+}
