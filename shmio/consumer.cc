@@ -142,7 +142,7 @@ absl::StatusOr<Batch> Consumer::Next(BatchLimits limits) {
     to = frame.end();
   }
   if (data_offset_ != 0) cursor_ = to;
-  Batch batch{FrameRange(*shm_, from, to, debug_), count, bytes, to};
+  Batch batch{FrameRange(*shm_, from, to, debug_), count, bytes, to, 0, nullptr};
   return batch;
 }
 

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -53,15 +54,26 @@ struct BatchLimits {
   size_t max_bytes = std::numeric_limits<size_t>::max();  // payload bytes
 };
 
-// A run of whole committed frames, [frames.from(), frames.to()).
+// A run of whole committed frames, [frames.from(), frames.to()), of one
+// file.
 struct Batch {
   FrameRange frames;
   size_t frame_count = 0;
   uint64_t payload_bytes = 0;
-  // Where the next batch starts (== frames.to()); save it to resume later.
+  // Where the next batch starts: a file offset (== frames.to()) from a
+  // Consumer, a chain position from a ChainConsumer. Save it to resume later.
   uint64_t next_cursor = 0;
+  // A frame's cursor is its offset plus cursor_bias (modulo 2^64): 0 for a
+  // single file, whose cursors are offsets; base position - dataOffset for
+  // a file of a chain.
+  uint64_t cursor_bias = 0;
+  // Keeps the batch's file mapped while the Batch lives (a chain's batch;
+  // null when the caller owns the SharedMemory).
+  std::shared_ptr<const SharedMemory> file;
 
   bool empty() const { return frame_count == 0; }
+  // The cursor (offset or position) of `frame`, one of this batch's.
+  uint64_t CursorOf(const Frame& frame) const { return frame.offset + cursor_bias; }
 };
 
 class Consumer {

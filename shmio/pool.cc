@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(SharedMemory* shm) {
   if (shm->ReadHeader().format == FileFormat::kEmpty) {
     InitialiseHeader(shm->mutable_data(), shm->capacity(), shm->geometry());
   }
-  return Adopt(shm);
+  return Adopt(shm, /*chain_writer=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<Pool>> Pool::CreateChainFile(
@@ -77,12 +77,32 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::CreateChainFile(
         shm->path()));
   }
   InitialiseHeader(shm->mutable_data(), shm->capacity(), shm->geometry(), chain);
-  return Adopt(shm);
+  return Adopt(shm, /*chain_writer=*/true);
 }
 
-absl::StatusOr<std::unique_ptr<Pool>> Pool::Adopt(SharedMemory* shm) {
+absl::StatusOr<std::unique_ptr<Pool>> Pool::ContinueChainFile(SharedMemory* shm) {
+  if (!shm->writable() || shm->pool_ != nullptr || shm->forked_from() != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: a chain file is continued through a writable SharedMemory with no "
+        "writer yet",
+        shm->path()));
+  }
+  return Adopt(shm, /*chain_writer=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Adopt(SharedMemory* shm, bool chain_writer) {
   uint8_t* base = shm->mutable_data();
   HeaderSnapshot header = shm->ReadHeader();
+  if (header.chain.has_value() && !chain_writer) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is file %d of a chain: a chain's files are written through the "
+        "chain (`shmio append DIR`, shmio::ChainWriter), never one by one",
+        shm->path(), header.chain->sequence));
+  }
+  if (header.chain.has_value() && shm->LoadSealedEnd() != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is sealed: this file of its chain takes no more frames", shm->path()));
+  }
   // SharedMemory::Open validated committed and dataOffset for this file, and
   // only a writer (we hold the lock) moves committed.
   bool has_doorbell = header.format == FileFormat::kShmioV1;

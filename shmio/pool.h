@@ -77,6 +77,10 @@ class Pool {
   static absl::StatusOr<std::unique_ptr<Pool>> CreateChainFile(
       SharedMemory* shm, const ChainFileInfo& chain);
 
+  // For chains: the writer of an existing, unsealed file of a chain (which
+  // Create() refuses: a chain's files are written through its ChainWriter).
+  static absl::StatusOr<std::unique_ptr<Pool>> ContinueChainFile(SharedMemory* shm);
+
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -187,8 +191,9 @@ class Pool {
 
  private:
   Pool(SharedMemory* shm, uint64_t committed, bool has_doorbell);
-  // Create() once the header is initialised (or was already).
-  static absl::StatusOr<std::unique_ptr<Pool>> Adopt(SharedMemory* shm);
+  // Create() once the header is initialised (or was already). A file of a
+  // chain is refused unless `chain_writer`, and a sealed one always.
+  static absl::StatusOr<std::unique_ptr<Pool>> Adopt(SharedMemory* shm, bool chain_writer);
 
   absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n);
   absl::Status CommitChecked();

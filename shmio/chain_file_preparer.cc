@@ -1,0 +1,139 @@
+#include "shmio/chain_file_preparer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "shmio/chain_files.h"
+
+namespace shmio {
+namespace internal {
+
+ChainFilePreparer::ChainFilePreparer(std::string directory, Options file_options)
+    : directory_(std::move(directory)),
+      file_options_(std::move(file_options)),
+      thread_([this] { Run(); }) {}
+
+ChainFilePreparer::~ChainFilePreparer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ChainFilePreparer::Request() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wanted_ || (made_.has_value() && made_->ok())) return;
+    made_.reset();  // a failed preparation is tried again
+    wanted_ = true;
+  }
+  wake_.notify_all();
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> ChainFilePreparer::Take() {
+  Request();
+  std::unique_lock<std::mutex> lock(mutex_);
+  ready_.wait(lock, [this] { return made_.has_value(); });
+  absl::StatusOr<std::unique_ptr<SharedMemory>> file = std::move(*made_);
+  made_.reset();
+  return file;
+}
+
+void ChainFilePreparer::Retain(const ChainSettings& settings, uint64_t current_base) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    retain_ = std::make_pair(settings, current_base);
+  }
+  wake_.notify_all();
+}
+
+uint64_t ChainFilePreparer::removed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return removed_;
+}
+
+void ChainFilePreparer::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || wanted_ || retain_.has_value(); });
+    if (stopping_) return;
+    if (wanted_) {
+      lock.unlock();  // creating a file takes long: never under the lock
+      absl::StatusOr<std::unique_ptr<SharedMemory>> file =
+          SharedMemory::CreateUnlinked(directory_, file_options_);
+      lock.lock();
+      wanted_ = false;
+      made_ = std::move(file);
+      ready_.notify_all();
+    }
+    if (retain_.has_value()) {
+      std::pair<ChainSettings, uint64_t> job = *retain_;
+      retain_.reset();
+      lock.unlock();
+      ApplyRetention(job.first, job.second);
+      lock.lock();
+    }
+  }
+}
+
+void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
+                                       uint64_t current_base) {
+  if (settings.retain_files == 0 && settings.retain_bytes == 0 &&
+      settings.retain_seconds == 0) {
+    return;
+  }
+  absl::StatusOr<ChainListing> listing = ListChain(directory_);
+  if (!listing.ok()) return;  // the next roll tries again
+  std::vector<ChainFileEntry>& files = listing->files;
+  std::vector<uint64_t> sizes;
+  uint64_t total_bytes = 0;
+  for (const ChainFileEntry& entry : files) {
+    struct stat st;
+    sizes.push_back(stat(entry.path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0);
+    total_bytes += sizes.back();
+  }
+  const uint64_t now_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  uint64_t count = files.size();
+  uint64_t removed = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const ChainFileEntry& entry = files[i];
+    if (entry.base_position >= current_base) break;  // never the current one
+    bool too_many = settings.retain_files != 0 && count > settings.retain_files;
+    bool too_big = settings.retain_bytes != 0 && total_bytes > settings.retain_bytes;
+    bool too_old = false;
+    if (settings.retain_seconds != 0) {
+      Options options;
+      options.path = entry.path;
+      absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
+      if (!shm.ok()) break;
+      const uint64_t sealed_at = format::DecodeU64((*shm)->data() + format::kSealedAtOffset);
+      too_old = (*shm)->LoadSealedEnd() != 0 &&
+                now_ns - sealed_at > settings.retain_seconds * 1000000000ull;
+    }
+    if (!too_many && !too_big && !too_old) break;  // oldest first: the rest are newer
+    // Only sealed files: a file before the current one is, unless its
+    // writer died before sealing it (the next writer seals it first).
+    Options options;
+    options.path = entry.path;
+    absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
+    if (!shm.ok() || (*shm)->LoadSealedEnd() == 0) break;
+    if (unlink(entry.path.c_str()) != 0) break;
+    --count;
+    total_bytes -= sizes[i];
+    ++removed;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  removed_ += removed;
+}
+
+}  // namespace internal
+}  // namespace shmio

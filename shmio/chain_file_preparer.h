@@ -1,0 +1,73 @@
+// Prepares a chain's next file ahead of need, on a thread of its own: a new
+// log file that no path names yet (SharedMemory::CreateUnlinked), its space
+// reserved and, if asked, prefaulted, so that the append that crosses a
+// roll pays for neither posix_fallocate nor a page-fault storm. The same
+// thread applies the chain's retention after each roll (unlink, never
+// truncate), off the writer's path.
+//
+// Thread safety: Request(), Take() and Retain() are for the writer's thread;
+// the preparer's own thread only creates files and removes old ones.
+#ifndef SHMIO_CHAIN_FILE_PREPARER_H_
+#define SHMIO_CHAIN_FILE_PREPARER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "shmio/chain_directory.h"
+#include "shmio/shared_memory.h"
+
+namespace shmio {
+namespace internal {
+
+class ChainFilePreparer {
+ public:
+  // Files are made in `directory` with `file_options` (capacity, prefault,
+  // create_mode, debug_checks; path and writable are set here).
+  ChainFilePreparer(std::string directory, Options file_options);
+  ~ChainFilePreparer();  // stops the thread; a prepared file vanishes
+  ChainFilePreparer(const ChainFilePreparer&) = delete;
+  ChainFilePreparer& operator=(const ChainFilePreparer&) = delete;
+
+  // Starts preparing a file unless one is ready or on its way.
+  void Request();
+
+  // The prepared file, waiting for it if need be (requesting one first if
+  // none was). The error of a preparation that failed (e.g. the file system
+  // is full), after which the next Request() tries again.
+  absl::StatusOr<std::unique_ptr<SharedMemory>> Take();
+
+  // Asks the thread to apply `settings`' retention to the chain's sealed
+  // files, never touching the file at `current_base` or any after it.
+  void Retain(const ChainSettings& settings, uint64_t current_base);
+
+  // How many files retention has removed so far (for tests and stat).
+  uint64_t removed() const;
+
+ private:
+  void Run();
+  void ApplyRetention(const ChainSettings& settings, uint64_t current_base);
+
+  const std::string directory_;
+  const Options file_options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;   // the thread waits for work on it
+  std::condition_variable ready_;  // Take() waits for a file on it
+  bool wanted_ = false;            // a file was requested and not made yet
+  std::optional<absl::StatusOr<std::unique_ptr<SharedMemory>>> made_;
+  std::optional<std::pair<ChainSettings, uint64_t>> retain_;
+  uint64_t removed_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+}  // namespace internal
+}  // namespace shmio
+
+#endif  // SHMIO_CHAIN_FILE_PREPARER_H_

@@ -1,0 +1,93 @@
+#include "shmio/chain_files.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+
+namespace shmio {
+
+absl::StatusOr<std::shared_ptr<ChainFiles>> ChainFiles::Open(const std::string& directory,
+                                                             bool debug_checks) {
+  absl::StatusOr<ChainListing> listing = ListChain(directory);
+  if (!listing.ok()) return listing.status();
+  absl::StatusOr<ChainSettings> settings = ReadChainSettings(directory);
+  if (!settings.ok()) return settings.status();
+  return std::shared_ptr<ChainFiles>(
+      new ChainFiles(directory, settings->chain_id, debug_checks));
+}
+
+absl::StatusOr<ChainFile> ChainFiles::OpenFile(
+    uint64_t base_position, std::optional<uint64_t> expected_sequence) const {
+  const std::string path = ChainPath(directory_, ChainFileName(base_position));
+  Options options;
+  options.path = path;
+  options.debug_checks = debug_checks_;
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
+  if (!shm.ok()) return shm.status();
+  HeaderSnapshot header = (*shm)->ReadHeader();
+  if (!header.chain.has_value() || header.chain->chain_id != chain_id_) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is named like a file of the chain in %s but is not one of it (%s); "
+        "move it out of the directory",
+        path, directory_,
+        header.chain ? absl::StrFormat("its chain id is %d, the chain's %d",
+                                       header.chain->chain_id, chain_id_)
+                     : std::string("it is a log of its own, or no log")));
+  }
+  if (header.chain->base_position != base_position) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s says its first frame is at position %d, its name says %d", path,
+        header.chain->base_position, base_position));
+  }
+  if (expected_sequence && header.chain->sequence != *expected_sequence) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s is file %d of its chain, but the file before it says file %d "
+        "comes next: a file is missing or was replaced",
+        path, header.chain->sequence, *expected_sequence));
+  }
+  ChainFile file;
+  file.base_position = base_position;
+  file.sequence = header.chain->sequence;
+  file.data_offset = header.data_offset;
+  file.shm = std::move(*shm);
+  return file;
+}
+
+absl::Status ChainFiles::Removed(uint64_t base_position) const {
+  absl::StatusOr<ChainListing> listing = List();
+  if (!listing.ok()) return listing.status();
+  if (listing->files.empty() || listing->files.front().base_position <= base_position) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: the file at position %d is missing from the chain (%s)", directory_,
+        base_position, ChainFileName(base_position)));
+  }
+  const uint64_t oldest = listing->files.front().base_position;
+  return absl::OutOfRangeError(absl::StrFormat(
+      "%s: the frames from position %d to %d were removed by retention (%d bytes "
+      "of frames lost to this reader); the oldest position still in the chain is "
+      "%d: seek there to go on",
+      directory_, base_position, oldest, oldest - base_position, oldest));
+}
+
+absl::StatusOr<ChainFile> ChainFiles::FileAt(uint64_t position) const {
+  absl::StatusOr<ChainListing> listing = List();
+  if (!listing.ok()) return listing.status();
+  if (listing->files.empty()) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: the chain has no file yet, so no position %d", directory_, position));
+  }
+  if (position < listing->files.front().base_position) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: position %d is no longer in the chain (retention removed it); the "
+        "oldest position still there is %d",
+        directory_, position, listing->files.front().base_position));
+  }
+  auto it = listing->files.end();
+  do {
+    --it;
+  } while (it->base_position > position);
+  return OpenFile(it->base_position);
+}
+
+}  // namespace shmio

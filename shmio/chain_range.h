@@ -1,0 +1,148 @@
+// Frame ranges over a chain's positions, across its files: the frames in
+// [from, to), forwards or backwards, as FrameRange and ReverseFrameRange do
+// within one file. Files are opened as the walk reaches them and released
+// as it leaves them.
+//
+//   shmio::ChainFrameRange frames(files, from, to);
+//   for (const shmio::ChainFrame& frame : frames) Use(frame.position, frame.payload);
+//   if (!frames.status().ok()) ...  // damage, or a file removed by retention
+//
+// Bounds: within each file, as FrameRange (every size checked before its
+// bytes are touched); a file ends at its sealed end, or, for the last one,
+// at `to`. The caller chooses `to` at or below a committed position it
+// validated (ChainConsumer::GetData does). A reverse walk checks each
+// frame's two sizes, as ReverseFrameRange.
+//
+// Thread safety: a range and its iterators belong to one thread.
+#ifndef SHMIO_CHAIN_RANGE_H_
+#define SHMIO_CHAIN_RANGE_H_
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "shmio/chain_files.h"
+
+namespace shmio {
+
+// One frame of a chain, as a walk over positions sees it. `payload` points
+// into the file's mapping, valid while the iterator that produced it holds
+// that file (until it moves to another file) -- copy what you keep.
+struct ChainFrame {
+  uint64_t position = 0;
+  absl::Span<const uint8_t> payload;
+  uint64_t end() const { return position + payload.size() + 4; }
+};
+
+class ChainFrameRange {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = ChainFrame;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const ChainFrame*;
+    using reference = const ChainFrame&;
+
+    const ChainFrame& operator*() const { return frame_; }
+    const ChainFrame* operator->() const { return &frame_; }
+    Iterator& operator++() {
+      position_ = frame_.end();
+      Load();
+      return *this;
+    }
+    bool operator==(const Iterator& other) const { return position_ == other.position_; }
+    bool operator!=(const Iterator& other) const { return !(*this == other); }
+
+   private:
+    friend class ChainFrameRange;
+    Iterator(const ChainFrameRange* range, uint64_t position) : range_(range), position_(position) {
+      Load();
+    }
+    // Reads the frame at position_, opening the next file when the current
+    // one ends, or ends the walk (at `to`, or on an error it records).
+    void Load();
+    void Fail(const absl::Status& status);
+
+    const ChainFrameRange* range_;
+    uint64_t position_;  // == range_->to_ at the end
+    ChainFile file_;     // the file position_ lies in, once opened
+    ChainFrame frame_;
+  };
+
+  // The frames in [from, to) of the chain `files`; `from` must be a frame
+  // boundary. The first file may be given when the caller has it open.
+  ChainFrameRange(std::shared_ptr<const ChainFiles> files, uint64_t from, uint64_t to,
+                  std::optional<ChainFile> first = {});
+
+  Iterator begin() const { return Iterator(this, from_); }
+  Iterator end() const { return Iterator(this, to_); }
+  uint64_t from() const { return from_; }
+  uint64_t to() const { return to_; }
+  bool empty() const { return from_ == to_; }
+  // OK, or what ended the last walk early (DataLoss for damage, OutOfRange
+  // for a file retention removed).
+  const absl::Status& status() const { return status_; }
+
+ private:
+  std::shared_ptr<const ChainFiles> files_;
+  uint64_t from_;
+  uint64_t to_;
+  std::optional<ChainFile> first_;
+  mutable absl::Status status_;
+};
+
+// The frames in [from, to), last first, found through the trailing sizes.
+class ReverseChainFrameRange {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = ChainFrame;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const ChainFrame*;
+    using reference = const ChainFrame&;
+
+    const ChainFrame& operator*() const { return frame_; }
+    const ChainFrame* operator->() const { return &frame_; }
+    Iterator& operator++() {
+      position_ = frame_.position;
+      Load();
+      return *this;
+    }
+    bool operator==(const Iterator& other) const { return position_ == other.position_; }
+    bool operator!=(const Iterator& other) const { return !(*this == other); }
+
+   private:
+    friend class ReverseChainFrameRange;
+    Iterator(const ReverseChainFrameRange* range, uint64_t position)
+        : range_(range), position_(position) {
+      Load();
+    }
+    void Load();
+    void Fail(const absl::Status& status);
+
+    const ReverseChainFrameRange* range_;
+    uint64_t position_;  // end of the current frame; == range_->from_ at the end
+    ChainFile file_;
+    ChainFrame frame_;
+  };
+
+  ReverseChainFrameRange(std::shared_ptr<const ChainFiles> files, uint64_t from, uint64_t to);
+
+  Iterator begin() const { return Iterator(this, to_); }
+  Iterator end() const { return Iterator(this, from_); }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  std::shared_ptr<const ChainFiles> files_;
+  uint64_t from_;
+  uint64_t to_;
+  mutable absl::Status status_;
+};
+
+}  // namespace shmio
+
+#endif  // SHMIO_CHAIN_RANGE_H_
