@@ -94,6 +94,22 @@ Ended RunWithDescriptorLimit(const std::vector<std::string>& args, rlim_t limit)
   return ended;
 }
 
+// UBSan checks a vptr it has not seen before by testing that the vtable is
+// readable, and it tests readability by writing it into a pipe it opens for
+// the purpose. With every descriptor in use that pipe cannot be made, and
+// UBSan reports a valid object as having an "invalid vptr" whose memory
+// "cannot be printed" (and exits 1): the sanitizer runtime's own limit. In
+// sanitizer builds such a run says nothing about shmio and is not counted;
+// the plain build checks every limit.
+bool SanitizerRanOutOfDescriptors(const Ended& ended) {
+#ifdef SHMIO_SANITIZER
+  return ended.err.find("invalid vptr") != std::string::npos &&
+         ended.err.find("<memory cannot be printed>") != std::string::npos;
+#else
+  return false;
+#endif
+}
+
 TEST(FdLimitTest, EveryCommandFailsCleanlyOrWorksAtEveryDescriptorLimit) {
   const std::string path = TempPath("limits.shm");
   CliResult made = RunShmio({"append", path, "--create", "--capacity=65536", "--format=text"},
@@ -109,6 +125,8 @@ TEST(FdLimitTest, EveryCommandFailsCleanlyOrWorksAtEveryDescriptorLimit) {
       {"verify", path},
   };
   int tried = 0;
+  int checked = 0;          // runs whose outcome was asserted
+  int sanitizer_blind = 0;  // runs the sanitizer runtime could not check
   for (rlim_t limit = 3; limit <= 24 && tried < 10; ++limit) {
     // Below some limit the dynamic loader cannot open shmio's shared
     // libraries and exits 127 before main(): not ours to handle.
@@ -123,6 +141,11 @@ TEST(FdLimitTest, EveryCommandFailsCleanlyOrWorksAtEveryDescriptorLimit) {
                                 command.size() > 2 ? command[2] : "",
                                 command.size() > 3 ? " " + command[3] : ""));
       Ended ended = RunWithDescriptorLimit(command, limit);
+      if (SanitizerRanOutOfDescriptors(ended)) {
+        ++sanitizer_blind;
+        continue;
+      }
+      ++checked;
       ASSERT_TRUE(ended.exited) << "ended by signal " << ended.signal << ": " << ended.err;
       EXPECT_TRUE(ended.exit_code == 0 || ended.exit_code == 1)
           << "exit " << ended.exit_code << ": " << ended.err;
@@ -132,6 +155,10 @@ TEST(FdLimitTest, EveryCommandFailsCleanlyOrWorksAtEveryDescriptorLimit) {
     }
   }
   EXPECT_EQ(tried, 10) << "limits at which shmio itself runs";
+  // Most runs are asserted in every build: the sanitizer's blindness is
+  // limited to the lowest limits.
+  EXPECT_GE(checked, 5 * static_cast<int>(commands.size()))
+      << sanitizer_blind << " runs ran out of descriptors in the sanitizer runtime";
 }
 
 }  // namespace
