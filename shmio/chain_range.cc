@@ -35,8 +35,12 @@ void ChainFrameRange::Iterator::Fail(const absl::Status& status) {
 void ChainFrameRange::Iterator::Load() {
   if (position_ == range_->to_) return;
   if (file_.shm == nullptr) {
-    if (range_->first_.has_value() && range_->first_->base_position <= position_) {
-      file_ = *range_->first_;
+    // The hint is used when it holds position_ (a sealed file holds the
+    // positions up to its end; the last file, all from its base on).
+    const std::optional<ChainFile>& hint = range_->first_;
+    if (hint.has_value() && hint->base_position <= position_ &&
+        (hint->LoadSealedEnd() == 0 || position_ <= hint->PositionOf(hint->LoadSealedEnd()))) {
+      file_ = *hint;
     } else {
       absl::StatusOr<ChainFile> file = range_->files_->FileAt(position_);
       if (!file.ok()) return Fail(file.status());

@@ -120,6 +120,21 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
   absl::Status valid = ValidateChainOptions(options);
   if (!valid.ok()) return valid;
   const std::string& dir = options.directory;
+  // Refused before anything is made: a directory that is not a chain stays
+  // as it was (no writer.lock left in it).
+  const bool is_chain = IsDirectory(dir) && access(ChainPath(dir, kChainSettingsFileName).c_str(), F_OK) == 0;
+  if (!is_chain && options.create && options.file_capacity == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: creating a chain needs the capacity of its files (file_capacity, "
+        "--file-capacity=BYTES)",
+        dir));
+  }
+  if (!is_chain && !options.create && IsDirectory(dir)) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s is not a shmio chain (no %s): create it with `shmio append %s --create "
+        "--chain --file-capacity=BYTES` (ChainOptions::create)",
+        dir, kChainSettingsFileName, dir));
+  }
   if (!IsDirectory(dir)) {
     struct stat st;
     if (stat(dir.c_str(), &st) == 0) {
@@ -245,13 +260,7 @@ absl::Status ChainWriter::StartFile(uint64_t base, uint64_t sequence) {
       // Our own frames, written by this writer: they check out.
       TryReadFrameAt(from, at, size.uncommitted, /*debug=*/false, &frame);
       absl::Status moved = (*pool)->Append(frame.payload);
-      if (!moved.ok()) {
-        return absl::ResourceExhaustedError(absl::StrFormat(
-            "%s: the batch being written (%d bytes appended since the last Commit()) "
-            "does not fit in one file of the chain (%d bytes); commit more often, or "
-            "use larger files",
-            options_.directory, size.uncommitted - size.committed, settings_.file_capacity));
-      }
+      if (!moved.ok()) return BatchTooBigError();
     }
   }
   const std::string path = ChainPath(options_.directory, ChainFileName(base));
@@ -295,9 +304,24 @@ absl::StatusOr<absl::Span<uint8_t>> ChainWriter::SliceSizeSlow(size_t n, absl::S
         options_.directory, uint64_t{n} + format::kFrameOverhead, settings_.file_capacity,
         settings_.file_capacity - format::kExtendedDataOffset));
   }
+  // With nothing committed in this file, the batch in progress fills it:
+  // a roll would move it whole into a file of the same size.
+  if (pool_->GetSize().committed == data_offset_) return BatchTooBigError();
   absl::Status rolled = Roll();
   if (!rolled.ok()) return rolled;
-  return pool_->SliceSize(n);
+  absl::StatusOr<absl::Span<uint8_t>> slice = pool_->SliceSize(n);
+  if (absl::IsResourceExhausted(slice.status())) return BatchTooBigError();
+  return slice;
+}
+
+absl::Status ChainWriter::BatchTooBigError() const {
+  const Pool::Size size = pool_->GetSize();
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "%s: the batch being written (%d bytes appended since the last Commit()) "
+      "does not fit in one file of the chain (%d bytes, %d after the header); "
+      "commit more often, or use larger files",
+      options_.directory, size.uncommitted - size.committed, settings_.file_capacity,
+      settings_.file_capacity - data_offset_));
 }
 
 absl::Status ChainWriter::Append(absl::Span<const uint8_t> bytes) {

@@ -155,6 +155,8 @@ class ChainWriter {
   ChainWriter(ChainOptions options, ChainSettings settings, int lock_fd);
 
   absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n, absl::Status error);
+  // ResourceExhausted: the batch in progress does not fit in one file.
+  absl::Status BatchTooBigError() const;
   // Continues the last file, or starts the first or the next one.
   absl::Status OpenCurrent(const ChainListing& listing);
   // Makes a new file the current one, at `base` with `sequence`, moving the

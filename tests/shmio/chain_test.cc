@@ -1,0 +1,615 @@
+// Chains of files (chain_writer.h, chain_consumer.h, chain_range.h): a
+// writer that rolls when a file is full, positions that run on across
+// files, batches that stay whole across a roll, readers in this and other
+// processes that follow rolls by themselves, retention, and the errors for
+// a directory that is not one whole chain. Real files in $TEST_TMPDIR, real
+// processes; small file capacities so that a few thousand frames roll
+// hundreds of times.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "shmio/chain_consumer.h"
+#include "shmio/chain_directory.h"
+#include "shmio/chain_range.h"
+#include "shmio/chain_writer.h"
+#include "shmio/consumer.h"
+#include "shmio/format.h"
+#include "shmio/shared_memory.h"
+#include "tests/shmio/log_util.h"
+#include "tests/shmio/test_util.h"
+
+namespace {
+
+using shmio::ChainConsumer;
+using shmio::ChainOptions;
+using shmio::ChainStart;
+using shmio::ChainWriter;
+using shmio_test::PatternPayload;
+using shmio_test::TempPath;
+
+constexpr uint64_t kFileCapacity = 4096;
+
+// Frame i's payload: a deterministic pattern of 1 + i % 97 bytes.
+std::vector<uint8_t> PayloadOf(uint64_t i) { return PatternPayload(i, 1 + i % 97); }
+uint64_t FrameBytes(uint64_t i) { return PayloadOf(i).size() + shmio::format::kFrameOverhead; }
+
+ChainOptions NewChain(const std::string& dir) {
+  ChainOptions options;
+  options.directory = dir;
+  options.create = true;
+  options.file_capacity = kFileCapacity;
+  return options;
+}
+
+std::unique_ptr<ChainWriter> OpenOrDie(ChainOptions options) {
+  absl::StatusOr<std::unique_ptr<ChainWriter>> writer = ChainWriter::Open(std::move(options));
+  EXPECT_TRUE(writer.ok()) << writer.status();
+  return writer.ok() ? *std::move(writer) : nullptr;
+}
+
+// Appends frames [from, to), committing every `batch` frames.
+void AppendFrames(ChainWriter& writer, uint64_t from, uint64_t to, uint64_t batch = 1) {
+  for (uint64_t i = from; i < to; ++i) {
+    ASSERT_TRUE(writer.Append(PayloadOf(i)).ok()) << i;
+    if ((i + 1 - from) % batch == 0) {
+      ASSERT_TRUE(writer.Commit().ok());
+    }
+  }
+  ASSERT_TRUE(writer.Commit().ok());
+}
+
+struct ReadFrame {
+  uint64_t position;
+  std::vector<uint8_t> payload;
+};
+
+// Everything a consumer reads from its cursor until it finds nothing new.
+absl::StatusOr<std::vector<ReadFrame>> ReadAll(ChainConsumer& consumer) {
+  std::vector<ReadFrame> frames;
+  while (true) {
+    absl::StatusOr<shmio::Batch> batch = consumer.Next();
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) return frames;
+    for (const shmio::Frame& frame : batch->frames) {
+      frames.push_back({batch->CursorOf(frame), {frame.payload.begin(), frame.payload.end()}});
+    }
+    if (batch->next_cursor != consumer.cursor()) {
+      return absl::InternalError("next_cursor is not the consumer's cursor");
+    }
+  }
+}
+
+// Frames [first, first + frames.size()) were read, at continuous positions
+// from `start`.
+void ExpectFrames(const std::vector<ReadFrame>& frames, uint64_t first, uint64_t start) {
+  uint64_t position = start;
+  for (size_t k = 0; k < frames.size(); ++k) {
+    ASSERT_EQ(frames[k].position, position) << "frame " << first + k;
+    ASSERT_EQ(frames[k].payload, PayloadOf(first + k)) << "frame " << first + k;
+    position += FrameBytes(first + k);
+  }
+}
+
+uint64_t PositionAfter(uint64_t frames) {
+  uint64_t position = 0;
+  for (uint64_t i = 0; i < frames; ++i) position += FrameBytes(i);
+  return position;
+}
+
+std::vector<shmio::ChainFileEntry> Files(const std::string& dir) {
+  absl::StatusOr<shmio::ChainListing> listing = shmio::ListChain(dir);
+  EXPECT_TRUE(listing.ok()) << listing.status();
+  return listing.ok() ? listing->files : std::vector<shmio::ChainFileEntry>{};
+}
+
+// Every entry of `dir` with its bytes: to show nothing on disk changed.
+std::map<std::string, std::vector<uint8_t>> Snapshot(const std::string& dir) {
+  std::map<std::string, std::vector<uint8_t>> entries;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return entries;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    entries[name] = shmio_test::ReadFileBytes(dir + "/" + name);
+  }
+  closedir(d);
+  return entries;
+}
+
+TEST(ChainTest, PositionsRunOnAcrossHundredsOfRolls) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  constexpr uint64_t kFrames = 8000;
+  AppendFrames(*writer, 0, kFrames);
+  EXPECT_GT(writer->rolls(), 100u);
+  EXPECT_EQ(writer->GetSize().committed, PositionAfter(kFrames));
+  EXPECT_EQ(writer->GetSize().uncommitted, PositionAfter(kFrames));
+
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**consumer);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), kFrames);
+  ExpectFrames(*frames, 0, 0);
+  EXPECT_EQ((*consumer)->cursor(), PositionAfter(kFrames));
+  EXPECT_EQ((*consumer)->file_changes(), writer->rolls());
+}
+
+TEST(ChainTest, EachFileIsNamedByItsBasePositionAndIsALogOnItsOwn) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  constexpr uint64_t kFrames = 500;
+  AppendFrames(*writer, 0, kFrames);
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_EQ(files.size(), writer->rolls() + 1);
+  uint64_t frame = 0;
+  for (size_t k = 0; k < files.size(); ++k) {
+    const std::string name = files[k].path.substr(files[k].path.rfind('/') + 1);
+    EXPECT_EQ(name, shmio::ChainFileName(files[k].base_position));
+    EXPECT_EQ(name.size(), 24u);
+    EXPECT_EQ(files[k].base_position, PositionAfter(frame)) << name;
+    // Read alone, as `shmio dump FILE` and the Node library read it.
+    auto shm = shmio_test::OpenReader(files[k].path);
+    ASSERT_TRUE(shm.ok()) << shm.status();
+    const bool last = k + 1 == files.size();
+    EXPECT_EQ((*shm)->LoadSealedEnd() != 0, !last) << name << ": every file but the last is sealed";
+    for (const std::vector<uint8_t>& payload : shmio_test::ReadCommittedPayloads(**shm)) {
+      ASSERT_EQ(payload, PayloadOf(frame)) << name << " frame " << frame;
+      ++frame;
+    }
+  }
+  EXPECT_EQ(frame, kFrames);
+}
+
+TEST(ChainTest, ABatchIsSeenWholeAcrossARoll) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 30);  // part of the first file
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_EQ(ReadAll(**consumer)->size(), 30u);
+
+  // A batch of 55 frames (3410 bytes) does not fit in what is left of the
+  // first file (3840 - 585 bytes) but fits in a file: the roll happens in
+  // its middle.
+  const uint64_t rolls_before = writer->rolls();
+  for (uint64_t i = 30; i < 85; ++i) {
+    ASSERT_TRUE(writer->Append(PayloadOf(i)).ok());
+    absl::StatusOr<std::vector<ReadFrame>> seen = ReadAll(**consumer);
+    ASSERT_TRUE(seen.ok()) << seen.status();
+    ASSERT_TRUE(seen->empty()) << "frame " << i << ": a reader saw part of an uncommitted batch";
+  }
+  EXPECT_EQ(writer->rolls(), rolls_before + 1);
+  ASSERT_TRUE(writer->Commit().ok());
+  absl::StatusOr<std::vector<ReadFrame>> seen = ReadAll(**consumer);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_EQ(seen->size(), 55u);
+  ExpectFrames(*seen, 30, PositionAfter(30));
+
+  // The whole batch is in the second file; the first ends before it.
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1].base_position, PositionAfter(30));
+  auto first = shmio_test::OpenReader(files[0].path);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(shmio_test::ReadCommittedPayloads(**first).size(), 30u);
+  EXPECT_EQ((*first)->LoadSealedEnd(), shmio::format::kExtendedDataOffset + PositionAfter(30));
+}
+
+TEST(ChainTest, ABatchLargerThanAFileIsRefusedAndAFrameLargerThanAFileToo) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  std::vector<uint8_t> big(kFileCapacity, 1);
+  absl::Status too_big = writer->Append(big);
+  EXPECT_TRUE(absl::IsInvalidArgument(too_big)) << too_big;
+  EXPECT_TRUE(absl::StrContains(too_big.message(), dir)) << too_big;
+
+  absl::Status status;
+  for (int i = 0; i < 200 && status.ok(); ++i) status = writer->Append(PayloadOf(96));
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "commit more often")) << status;
+}
+
+TEST(ChainTest, AReaderInAnotherProcessFollowsTheWriterAcrossRolls) {
+  const std::string dir = TempPath("chain");
+  {
+    auto writer = OpenOrDie(NewChain(dir));  // the chain exists before the child runs
+    ASSERT_NE(writer, nullptr);
+  }
+  constexpr uint64_t kFrames = 20000;
+  shmio_test::ScopedChild child(shmio_test::ForkChild([&] {
+    ChainOptions options;
+    options.directory = dir;
+    auto writer = ChainWriter::Open(options);
+    if (!writer.ok()) return 2;
+    for (uint64_t i = 0; i < kFrames; ++i) {
+      if (!(*writer)->Append(PayloadOf(i)).ok()) return 3;
+      if (i % 7 == 6 && !(*writer)->Commit().ok()) return 4;
+    }
+    return (*writer)->Commit().ok() ? 0 : 5;
+  }));
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  std::vector<ReadFrame> frames;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (frames.size() < kFrames && absl::Now() < deadline) {
+    absl::StatusOr<std::vector<ReadFrame>> more = ReadAll(**consumer);
+    ASSERT_TRUE(more.ok()) << more.status();
+    frames.insert(frames.end(), more->begin(), more->end());
+    if (more->empty()) (*consumer)->SpinUntilNew(absl::Now() + absl::Milliseconds(10));
+  }
+  EXPECT_EQ(child.Wait(), 0);
+  ASSERT_EQ(frames.size(), kFrames);
+  ExpectFrames(frames, 0, 0);
+  EXPECT_GT((*consumer)->file_changes(), 100u);
+}
+
+TEST(ChainTest, ASecondWriterIsRefusedNamingThePid) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  shmio_test::ScopedChild child(shmio_test::ForkChild([&] {
+    ChainOptions options;
+    options.directory = dir;
+    auto second = ChainWriter::Open(options);
+    if (second.ok()) return 1;
+    if (!absl::IsFailedPrecondition(second.status())) return 2;
+    if (!absl::StrContains(second.status().message(), absl::StrCat(getppid()))) return 3;
+    return 0;
+  }));
+  EXPECT_EQ(child.Wait(), 0);
+}
+
+TEST(ChainTest, TheNextWriterContinuesThePositionsAndTheFiles) {
+  const std::string dir = TempPath("chain");
+  uint64_t files_before = 0;
+  {
+    auto writer = OpenOrDie(NewChain(dir));
+    ASSERT_NE(writer, nullptr);
+    AppendFrames(*writer, 0, 1000, 10);
+    ASSERT_TRUE(writer->Append(PayloadOf(1000)).ok());  // never committed: lost
+    files_before = Files(dir).size();
+  }
+  ChainOptions options;
+  options.directory = dir;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(writer->GetSize().committed, PositionAfter(1000));
+  EXPECT_EQ(Files(dir).size(), files_before) << "it continues the last file";
+  AppendFrames(*writer, 1000, 2000, 10);
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok());
+  absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**consumer);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 2000u);
+  ExpectFrames(*frames, 0, 0);
+}
+
+TEST(ChainTest, AChainCanStartAtAGivenPosition) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.first_position = 1000000;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 300);
+  EXPECT_EQ(Files(dir).front().path, dir + "/00000000000001000000.shm");
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok());
+  absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**consumer);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 300u);
+  ExpectFrames(*frames, 0, 1000000);
+}
+
+TEST(ChainTest, SeekingToSavedPositionsResumesExactly) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 2000);
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_GT(files.size(), 10u);
+
+  // A position in the middle of a file, and one at a file boundary (the
+  // end of a sealed file is the first frame of the next).
+  for (uint64_t first : {uint64_t{777}, uint64_t{1500}}) {
+    auto consumer = ChainConsumer::Open(dir, ChainStart{ChainStart::kPosition, PositionAfter(first)});
+    ASSERT_TRUE(consumer.ok()) << consumer.status();
+    absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**consumer);
+    ASSERT_TRUE(frames.ok());
+    ASSERT_EQ(frames->size(), 2000 - first);
+    ExpectFrames(*frames, first, PositionAfter(first));
+  }
+  for (const shmio::ChainFileEntry& file : {files[3], files[8]}) {
+    auto consumer = ChainConsumer::Open(dir, ChainStart{ChainStart::kPosition, file.base_position});
+    ASSERT_TRUE(consumer.ok()) << consumer.status();
+    absl::StatusOr<shmio::Batch> batch = (*consumer)->Next();
+    ASSERT_TRUE(batch.ok());
+    ASSERT_FALSE(batch->empty());
+    EXPECT_EQ(batch->CursorOf(*batch->frames.begin()), file.base_position);
+  }
+
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok());
+  absl::Status inside = (*consumer)->Seek(PositionAfter(5) + 1);
+  EXPECT_TRUE(absl::IsInvalidArgument(inside)) << inside;
+  absl::Status past = (*consumer)->Seek(PositionAfter(2000) + 5);
+  EXPECT_TRUE(absl::IsOutOfRange(past)) << past;
+  ASSERT_TRUE((*consumer)->SeekToEnd().ok());
+  EXPECT_EQ((*consumer)->cursor(), PositionAfter(2000));
+  AppendFrames(*writer, 2000, 2010);
+  absl::StatusOr<std::vector<ReadFrame>> fresh = ReadAll(**consumer);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_EQ(fresh->size(), 10u);
+  ExpectFrames(*fresh, 2000, PositionAfter(2000));
+  ASSERT_TRUE((*consumer)->SeekToBeginning().ok());
+  EXPECT_EQ((*consumer)->cursor(), 0u);
+}
+
+TEST(ChainTest, RangesRunForwardAndBackwardOverPositions) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 1200);
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok());
+
+  absl::StatusOr<shmio::ChainFrameRange> all = (*consumer)->GetData();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->from(), 0u);
+  EXPECT_EQ(all->to(), PositionAfter(1200));
+  uint64_t i = 0;
+  for (const shmio::ChainFrame& frame : *all) {
+    ASSERT_EQ(frame.position, PositionAfter(i));
+    ASSERT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()), PayloadOf(i));
+    ++i;
+  }
+  EXPECT_TRUE(all->status().ok()) << all->status();
+  EXPECT_EQ(i, 1200u);
+  EXPECT_EQ((*consumer)->cursor(), 0u) << "GetData does not move the cursor";
+
+  absl::StatusOr<shmio::ChainFrameRange> tail = (*consumer)->GetData(PositionAfter(1000));
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_EQ(std::distance(tail->begin(), tail->end()), 200);
+  absl::StatusOr<shmio::ChainFrameRange> odd = (*consumer)->GetData(PositionAfter(1000) + 2);
+  EXPECT_FALSE(odd.ok());
+
+  absl::StatusOr<std::shared_ptr<shmio::ChainFiles>> files = shmio::ChainFiles::Open(dir, false);
+  ASSERT_TRUE(files.ok());
+  shmio::ReverseChainFrameRange backward(*files, 0, PositionAfter(1200));
+  i = 1200;
+  for (const shmio::ChainFrame& frame : backward) {
+    --i;
+    ASSERT_EQ(frame.position, PositionAfter(i));
+    ASSERT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()), PayloadOf(i));
+  }
+  EXPECT_TRUE(backward.status().ok()) << backward.status();
+  EXPECT_EQ(i, 0u);
+}
+
+TEST(ChainTest, RetentionRemovesOnlyOldSealedFiles) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.retain_files = 3;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  // A reader in the first file holds it open while retention removes it.
+  auto early = ChainConsumer::Open(dir);
+  ASSERT_TRUE(early.ok());
+  AppendFrames(*writer, 0, 3000);
+  // Retention runs on the preparer's thread after each roll: wait for it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Files(dir).size() > 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(writer->files_removed(), writer->rolls() + 1 - 3);
+  const uint64_t oldest = files.front().base_position;
+
+  // A new reader starts at the oldest frame still there.
+  auto fresh = ChainConsumer::Open(dir);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ((*fresh)->cursor(), oldest);
+  absl::StatusOr<std::vector<ReadFrame>> kept = ReadAll(**fresh);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->back().position + kept->back().payload.size() + 4, PositionAfter(3000));
+
+  // Seeking to a removed position names the oldest one still there.
+  absl::Status gone = (*fresh)->Seek(0);
+  EXPECT_TRUE(absl::IsOutOfRange(gone)) << gone;
+  EXPECT_TRUE(absl::StrContains(gone.message(), absl::StrCat(oldest))) << gone;
+
+  // The early reader reads its removed file to its end, then finds the next
+  // one gone too: OutOfRange naming what it lost and where to go on.
+  absl::StatusOr<shmio::Batch> batch = (*early)->Next();
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  uint64_t i = 0;
+  for (const shmio::Frame& frame : batch->frames) {
+    ASSERT_EQ(batch->CursorOf(frame), PositionAfter(i));
+    ASSERT_EQ(std::vector<uint8_t>(frame.payload.begin(), frame.payload.end()), PayloadOf(i));
+    ++i;
+  }
+  EXPECT_GT(i, 0u);
+  EXPECT_LT(batch->next_cursor, oldest);
+  absl::StatusOr<shmio::Batch> lost = (*early)->Next();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(absl::IsOutOfRange(lost.status())) << lost.status();
+  EXPECT_TRUE(absl::StrContains(lost.status().message(), absl::StrCat("oldest position still in the chain is ", oldest)))
+      << lost.status();
+  ASSERT_TRUE((*early)->Seek(oldest).ok());
+  absl::StatusOr<std::vector<ReadFrame>> resumed = ReadAll(**early);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->size(), kept->size());
+}
+
+TEST(ChainTest, RetentionByBytesKeepsTheChainUnderTheLimit) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.retain_bytes = 5 * kFileCapacity;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 3000);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Files(dir).size() > 5 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(Files(dir).size(), 5u);
+  // The limit is stored: the next writer keeps applying it.
+  absl::StatusOr<shmio::ChainSettings> settings = shmio::ReadChainSettings(dir);
+  ASSERT_TRUE(settings.ok());
+  EXPECT_EQ(settings->retain_bytes, 5 * kFileCapacity);
+}
+
+TEST(ChainTest, ForeignFilesAreIgnored) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 100);
+  shmio_test::WriteFileBytes(dir + "/README.txt", std::vector<uint8_t>{'h', 'i'});
+  shmio_test::WriteFileBytes(dir + "/0001.shm", std::vector<uint8_t>(300, 0));
+  writer.reset();
+  absl::StatusOr<shmio::ChainListing> listing = shmio::ListChain(dir);
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->foreign, (std::vector<std::string>{"0001.shm", "README.txt"}));
+  ChainOptions options;
+  options.directory = dir;
+  EXPECT_NE(OpenOrDie(options), nullptr);
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_EQ(ReadAll(**consumer)->size(), 100u);
+}
+
+// A chain of several files, its writer closed, for damaging.
+std::string ClosedChain() {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  if (writer != nullptr) AppendFrames(*writer, 0, 400);
+  return dir;
+}
+
+// Opening `dir` for writing fails with `code` and a message holding each of
+// `words`; nothing in the directory changes. A reader from the beginning
+// fails too, or stops with an error before the damage.
+void ExpectRefused(const std::string& dir, absl::StatusCode code,
+                   const std::vector<std::string>& words) {
+  const auto before = Snapshot(dir);
+  ChainOptions options;
+  options.directory = dir;
+  absl::StatusOr<std::unique_ptr<ChainWriter>> writer = ChainWriter::Open(options);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.status().code(), code) << writer.status();
+  for (const std::string& word : words) {
+    EXPECT_TRUE(absl::StrContains(writer.status().message(), word))
+        << "'" << word << "' not in: " << writer.status();
+  }
+  EXPECT_EQ(Snapshot(dir), before) << "a refused open changed the directory";
+}
+
+TEST(ChainTest, AGapIsReportedWithTheMissingPositions) {
+  const std::string dir = ClosedChain();
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_GT(files.size(), 4u);
+  ASSERT_EQ(unlink(files[2].path.c_str()), 0);
+  ExpectRefused(dir, absl::StatusCode::kDataLoss,
+                {files[1].path, absl::StrCat("positions ", files[2].base_position, " to ",
+                                             files[3].base_position, " are missing")});
+  // A reader stops where the chain breaks, naming the missing file.
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_TRUE(consumer.ok());
+  absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**consumer);
+  ASSERT_FALSE(frames.ok());
+  EXPECT_TRUE(absl::StrContains(frames.status().message(),
+                                shmio::ChainFileName(files[2].base_position)))
+      << frames.status();
+}
+
+TEST(ChainTest, TwoFilesClaimingTheSamePositionsAreReported) {
+  const std::string dir = ClosedChain();
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_GT(files.size(), 4u);
+  // A file whose name says it starts inside file 2's positions.
+  const uint64_t inside = files[2].base_position + 8;
+  const std::string copy = shmio::ChainPath(dir, shmio::ChainFileName(inside));
+  shmio_test::CopyFile(files[2].path, copy);
+  ExpectRefused(dir, absl::StatusCode::kDataLoss,
+                {files[2].path, copy,
+                 absl::StrCat("positions ", inside, " to ", files[3].base_position,
+                              " are in both")});
+}
+
+TEST(ChainTest, AFileUnderAnotherNameIsReported) {
+  const std::string dir = ClosedChain();
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  const std::string renamed = shmio::ChainPath(dir, shmio::ChainFileName(8));
+  ASSERT_EQ(rename(files[0].path.c_str(), renamed.c_str()), 0);
+  ExpectRefused(dir, absl::StatusCode::kDataLoss,
+                {renamed, "says its first frame is at position 0, its name says 8"});
+}
+
+TEST(ChainTest, AFileOfAnotherChainIsReported) {
+  const std::string dir = ClosedChain();
+  const std::string other = ClosedChain();
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  const std::vector<shmio::ChainFileEntry> theirs = Files(other);
+  ASSERT_EQ(files.size(), theirs.size());
+  shmio_test::CopyFile(theirs[2].path, files[2].path);
+  ExpectRefused(dir, absl::StatusCode::kDataLoss, {files[2].path, "chain id"});
+}
+
+TEST(ChainTest, AFileThatIsNotALogIsReported) {
+  const std::string dir = ClosedChain();
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  shmio_test::WriteFileBytes(files[1].path, std::vector<uint8_t>(kFileCapacity, 0x5a));
+  const auto before = Snapshot(dir);
+  ChainOptions options;
+  options.directory = dir;
+  absl::StatusOr<std::unique_ptr<ChainWriter>> writer = ChainWriter::Open(options);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_TRUE(absl::StrContains(writer.status().message(), files[1].path)) << writer.status();
+  EXPECT_EQ(Snapshot(dir), before);
+}
+
+TEST(ChainTest, ADirectoryThatIsNotAChainIsReported) {
+  const std::string dir = TempPath("plain-dir");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ChainOptions options;
+  options.directory = dir;
+  absl::StatusOr<std::unique_ptr<ChainWriter>> writer = ChainWriter::Open(options);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_TRUE(absl::StrContains(writer.status().message(), "is not a shmio chain")) << writer.status();
+  EXPECT_TRUE(absl::StrContains(writer.status().message(), "--chain")) << writer.status();
+  auto consumer = ChainConsumer::Open(dir);
+  ASSERT_FALSE(consumer.ok());
+  EXPECT_TRUE(absl::StrContains(consumer.status().message(), dir)) << consumer.status();
+  EXPECT_TRUE(Snapshot(dir).empty()) << "nothing is left in a directory that is not a chain";
+}
+
+TEST(ChainTest, BadOptionsAreRefusedBeforeAnythingIsTouched) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.file_capacity = 100;
+  absl::StatusOr<std::unique_ptr<ChainWriter>> writer = ChainWriter::Open(options);
+  EXPECT_TRUE(absl::IsInvalidArgument(writer.status())) << writer.status();
+  struct stat st;
+  EXPECT_NE(stat(dir.c_str(), &st), 0) << "nothing is created";
+  options.file_capacity = 0;
+  writer = ChainWriter::Open(options);
+  EXPECT_TRUE(absl::IsInvalidArgument(writer.status())) << writer.status();
+  EXPECT_NE(stat(dir.c_str(), &st), 0) << "nothing is created";
+}
+
+}  // namespace
