@@ -103,7 +103,6 @@ void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
           std::chrono::system_clock::now().time_since_epoch())
           .count());
   uint64_t count = files.size();
-  uint64_t removed = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     const ChainFileEntry& entry = files[i];
     if (entry.base_position >= current_base) break;  // never the current one
@@ -129,10 +128,9 @@ void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
     if (unlink(entry.path.c_str()) != 0) break;
     --count;
     total_bytes -= sizes[i];
-    ++removed;
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++removed_;  // counted as each file goes, so removed() never lags the directory long
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  removed_ += removed;
 }
 
 }  // namespace internal

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_format.h"
 #include "shmio/iterator.h"
 
@@ -34,6 +35,20 @@ void ChainFrameRange::Iterator::Fail(const absl::Status& status) {
 
 void ChainFrameRange::Iterator::Load() {
   if (position_ == range_->to_) return;
+  if (ABSL_PREDICT_FALSE(file_.shm == nullptr || file_.OffsetOf(position_) >= limit_)) {
+    if (!OpenFileAtPosition()) return;
+  }
+  const uint64_t offset = file_.OffsetOf(position_);
+  Frame frame;
+  if (!TryReadFrameAt(file_.shm->data(), offset, limit_, range_->files_->debug_checks(), &frame)) {
+    return Fail(FrameDamageAt(file_.shm->data(), offset, limit_, range_->files_->debug_checks(),
+                              file_.shm->path()));
+  }
+  frame_.position = position_;
+  frame_.payload = frame.payload;
+}
+
+bool ChainFrameRange::Iterator::OpenFileAtPosition() {
   if (file_.shm == nullptr) {
     // The hint is used when it holds position_ (a sealed file holds the
     // positions up to its end; the last file, all from its base on).
@@ -43,7 +58,10 @@ void ChainFrameRange::Iterator::Load() {
       file_ = *hint;
     } else {
       absl::StatusOr<ChainFile> file = range_->files_->FileAt(position_);
-      if (!file.ok()) return Fail(file.status());
+      if (!file.ok()) {
+        Fail(file.status());
+        return false;
+      }
       file_ = *std::move(file);
     }
   }
@@ -51,28 +69,22 @@ void ChainFrameRange::Iterator::Load() {
   if (file_.PositionOf(end) <= position_) {
     // This file is read to its end: the next one starts here.
     if (file_.LoadSealedEnd() == 0) {
-      return Fail(absl::DataLossError(absl::StrFormat(
+      Fail(absl::DataLossError(absl::StrFormat(
           "%s: %s ends at position %d, before the end of the range %d, and is not "
           "sealed",
           range_->files_->directory(), file_.shm->path(), file_.PositionOf(end), range_->to_)));
+      return false;
     }
     absl::StatusOr<ChainFile> next = range_->files_->OpenFile(position_, file_.sequence + 1);
     if (!next.ok()) {
-      return Fail(absl::IsNotFound(next.status()) ? range_->files_->Removed(position_)
-                                                  : next.status());
+      Fail(absl::IsNotFound(next.status()) ? range_->files_->Removed(position_) : next.status());
+      return false;
     }
     file_ = *std::move(next);
     end = FileEnd(file_);
   }
-  const uint64_t limit = std::min(end, file_.OffsetOf(range_->to_));
-  const uint64_t offset = file_.OffsetOf(position_);
-  Frame frame;
-  if (!TryReadFrameAt(file_.shm->data(), offset, limit, range_->files_->debug_checks(), &frame)) {
-    return Fail(FrameDamageAt(file_.shm->data(), offset, limit, range_->files_->debug_checks(),
-                              file_.shm->path()));
-  }
-  frame_.position = position_;
-  frame_.payload = frame.payload;
+  limit_ = std::min(end, file_.OffsetOf(range_->to_));
+  return true;
 }
 
 ReverseChainFrameRange::ReverseChainFrameRange(std::shared_ptr<const ChainFiles> files,

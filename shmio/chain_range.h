@@ -64,11 +64,18 @@ class ChainFrameRange {
     // Reads the frame at position_, opening the next file when the current
     // one ends, or ends the walk (at `to`, or on an error it records).
     void Load();
+    // Opens the file holding position_ (the next one when the current file
+    // is read to its end) and sets limit_; false after Fail().
+    bool OpenFileAtPosition();
     void Fail(const absl::Status& status);
 
     const ChainFrameRange* range_;
     uint64_t position_;  // == range_->to_ at the end
     ChainFile file_;     // the file position_ lies in, once opened
+    // Where the walk stops in file_, as an offset: its end (sealed end, or
+    // committed for the last file) capped at the range's end. Loaded once
+    // per file: the range's frames were committed when it was made.
+    uint64_t limit_ = 0;
     ChainFrame frame_;
   };
 

@@ -62,9 +62,16 @@ struct Twin {
   const char* shmio;
   const char* reference;
   const char* shown;  // the name printed on the ratio line
+  // The two sides, as the ratio line names them.
+  const char* subject = "shmio";
+  const char* base = "reference";
 };
 constexpr Twin kTwins[] = {
     {"<ShmioWriter>", "<RefWriterAdapter>", ""},
+    // A chain against a single file (what the chain adds within a file).
+    {"<ChainWriterAdapter>", "<ShmioWriter>", "<Chain>", "chain", "single"},
+    {"BM_ChainForwardChain", "BM_ChainForwardSingle", "BM_ChainForward", "chain", "single"},
+    {"BM_ChainNextChain", "BM_ChainNextSingle", "BM_ChainNext", "chain", "single"},
     {"BM_ForwardShmio", "BM_ForwardRef", "BM_Forward"},
     {"BM_ReverseShmio", "BM_ReverseRef", "BM_Reverse"},
     {"BM_PollNothingNewShmio", "BM_PollNothingNewRef", "BM_PollNothingNew"},
@@ -81,11 +88,9 @@ void PrintRatios(const std::map<std::string, double>& rates) {
       if (ref == rates.end() || ref->second <= 0) continue;
       const std::string shown =
           absl::StrReplaceAll(name, {{twin.shmio, twin.shown}});
-      std::printf(
-          "ratio name=%s shmio_items_per_s=%.0f reference_items_per_s=%.0f "
-          "shmio_vs_reference=%.3f\n",
-          shown.c_str(), shmio,
-          ref->second, shmio / ref->second);
+      std::printf("ratio name=%s %s_items_per_s=%.0f %s_items_per_s=%.0f %s_vs_%s=%.3f\n",
+                  shown.c_str(), twin.subject, shmio, twin.base, ref->second, twin.subject,
+                  twin.base, shmio / ref->second);
     }
   }
 }

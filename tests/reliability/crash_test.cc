@@ -8,12 +8,15 @@
 // reader exactly.
 //
 // The run is bounded: it stops after kMaxKills kills or kTimeBound of wall
-// time, whichever comes first, and requires at least kRequiredKills.
+// time, whichever comes first, and requires at least kRequiredKills. The
+// same kill loop runs against a chain of small files (positions instead of
+// offsets, reported and checked the same way), bounded by kChainTimeBound.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,6 +25,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "shmio/chain_directory.h"
+#include "tests/reliability/chain_checker.h"
 #include "tests/reliability/child_process.h"
 #include "tests/reliability/log_checker.h"
 #include "tests/reliability/writer_report.h"
@@ -45,6 +50,20 @@ constexpr int kRequiredKills = 500;
 constexpr absl::Duration kTimeBound = absl::Seconds(45);
 #endif
 constexpr int kMaxKills = 1500;
+
+// Chains: kills of a writer that rolls every ~12 batches (16 KiB files,
+// payloads up to 256 bytes), so that they land in every step of a roll:
+// preparing the next file, moving the batch in progress, linking, sealing.
+// A cycle costs more than a single file's (the writer checks the chain as
+// it opens it), so the floor is lower; the bound is the same.
+#ifdef SHMIO_SANITIZER
+constexpr int kRequiredChainKills = 100;
+#else
+constexpr int kRequiredChainKills = 250;
+#endif
+constexpr absl::Duration kChainTimeBound = absl::Seconds(30);
+constexpr int kMaxChainKills = 800;
+constexpr uint64_t kChainFileCapacity = 16384;
 
 // The frames committed by the writers of one log, as they reported them.
 struct Reported {
@@ -81,7 +100,7 @@ class CrashTest : public testing::Test {
   // managed to write is still in the pipe), checking each against the
   // reader's view: a starting writer must continue at the checked committed
   // value and sequence number.
-  void DrainReports(Child* child, const LogChecker& checker,
+  void DrainReports(Child* child, const NumberedLogCheck& checker,
                     Reported* reported, bool* full) {
     Report report;
     while (ReadReport(child->report_fd, &report)) {
@@ -90,7 +109,7 @@ class CrashTest : public testing::Test {
     CloseReports(child);
   }
 
-  void HandleReport(const Report& report, const LogChecker& checker,
+  void HandleReport(const Report& report, const NumberedLogCheck& checker,
                     Reported* reported, bool* full) {
     switch (report.kind) {
       case ReportKind::kStarted:
@@ -122,13 +141,71 @@ class CrashTest : public testing::Test {
 
   // After a kill: the reader must see at least what was reported, and the
   // same committed value must mean the same frames.
-  void ExpectReaderCovers(const LogChecker& checker, const Reported& reported) {
+  void ExpectReaderCovers(const NumberedLogCheck& checker, const Reported& reported) {
     if (!reported.started) return;
     EXPECT_GE(checker.committed(), reported.committed);
     EXPECT_GE(checker.frames(), reported.frames);
     if (checker.committed() == reported.committed) {
       EXPECT_EQ(checker.frames(), reported.frames);
     }
+  }
+
+  // Spawns the writer, kills it at a random moment (usually after some of
+  // its commits), drains its reports and checks the log after the kill.
+  // Sets *full when the writer said the log is full; true when the writer
+  // died before it had opened the log.
+  bool KillOneWriter(const std::vector<std::string>& args, std::mt19937_64& rng,
+                     NumberedLogCheck& checker, Reported* reported, bool* full) {
+    Child child = Spawn(args, true);
+    EXPECT_GT(child.pid, 0) << "fork failed";
+    if (child.pid <= 0) return false;
+    child_started_ = false;
+    // Choose the moment of the kill. Sleeping here only randomises that
+    // moment; nothing waits on it for correctness.
+    if (rng() % 10 == 0) {
+      // Anywhere from exec through Open(), initialisation and the first
+      // commits.
+      usleep(static_cast<useconds_t>(rng() % 3000));
+    } else {
+      // After some commits, mid-append or mid-commit.
+      uint64_t reports = rng() % 40;
+      Report report;
+      for (uint64_t i = 0; i < reports && !*full; ++i) {
+        if (!ReadReport(child.report_fd, &report)) break;
+        HandleReport(report, checker, reported, full);
+      }
+      if (rng() % 2) usleep(static_cast<useconds_t>(rng() % 300));
+    }
+    kill(child.pid, SIGKILL);
+    DrainReports(&child, checker, reported, full);
+    int exit_code = WaitForExit(child.pid);
+    EXPECT_EQ(exit_code, 128 + SIGKILL)
+        << "the writer ended on its own (exit code " << exit_code
+        << "); its stderr is above";
+    absl::Status checked = checker.CatchUp();
+    EXPECT_TRUE(checked.ok()) << checked;
+    ExpectReaderCovers(checker, *reported);
+    return !child_started_;
+  }
+
+  // A last writer that is not killed: it writes 500 frames (or up to full)
+  // and exits, and the reader must then match its final report exactly.
+  void RunLastWriter(std::vector<std::string> args, NumberedLogCheck& checker,
+                     Reported* reported) {
+    args.push_back("--frames=500");
+    args.push_back("--on_full=exit");
+    Child last = Spawn(args, true);
+    ASSERT_GT(last.pid, 0);
+    bool full = false;
+    DrainReports(&last, checker, reported, &full);
+    ASSERT_EQ(WaitForExit(last.pid), 0) << "the last writer failed; see stderr";
+    absl::Status status = checker.CatchUp();
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_TRUE(reported->started);
+    EXPECT_EQ(checker.committed(), reported->committed);
+    EXPECT_EQ(checker.frames(), reported->frames);
+    status = checker.CheckFromScratch();
+    ASSERT_TRUE(status.ok()) << status;
   }
 
   bool child_started_ = false;  // the current writer sent kStarted
@@ -147,81 +224,36 @@ TEST_F(CrashTest, CommittedFramesSurviveRandomKillsAndWritersContinue) {
 
   std::string path = ShmPath(absl::StrCat("crash-", generation));
   auto unlink_path = std::make_unique<ScopedUnlink>(path);
-  LogChecker checker(path, rng());
+  auto checker = std::make_unique<LogChecker>(path, rng());
   Reported reported;
 
   while (kills < kMaxKills && absl::Now() < deadline &&
          !HasFailure()) {
-    Child child = Spawn(WriterArgs(path, generation, seed++), true);
-    ASSERT_GT(child.pid, 0) << "fork failed";
-    child_started_ = false;
-    // Choose the moment of the kill. Sleeping here only randomises that
-    // moment; nothing waits on it for correctness.
     bool full = false;
-    if (rng() % 10 == 0) {
-      // Anywhere from exec through Open(), initialisation and the first
-      // commits.
-      usleep(static_cast<useconds_t>(rng() % 3000));
-    } else {
-      // After some commits, mid-append or mid-commit.
-      uint64_t reports = rng() % 40;
-      Report report;
-      for (uint64_t i = 0; i < reports && !full; ++i) {
-        if (!ReadReport(child.report_fd, &report)) break;
-        HandleReport(report, checker, &reported, &full);
-      }
-      if (rng() % 2) usleep(static_cast<useconds_t>(rng() % 300));
-    }
-    kill(child.pid, SIGKILL);
-    DrainReports(&child, checker, &reported, &full);
-    if (!child_started_) {
+    if (KillOneWriter(WriterArgs(path, generation, seed++), rng, *checker, &reported, &full)) {
       // It died before it finished opening the log.
       ++kills_before_start;
-      if (!checker.initialised()) ++kills_while_creating;
+      if (!checker->initialised()) ++kills_while_creating;
     }
-    int exit_code = WaitForExit(child.pid);
-    ASSERT_EQ(exit_code, 128 + SIGKILL)
-        << "the writer ended on its own (exit code " << exit_code
-        << "); its stderr is above";
     ++kills;
-
-    absl::Status checked = checker.CatchUp();
-    ASSERT_TRUE(checked.ok()) << checked;
-    ExpectReaderCovers(checker, reported);
+    if (HasFailure()) break;
 
     if (full) {
       // This log is full: check it once more from scratch, then carry on
       // with a new file.
-      checked = checker.CheckFromScratch();
+      absl::Status checked = checker->CheckFromScratch();
       ASSERT_TRUE(checked.ok()) << checked;
-      frames_total += checker.frames();
+      frames_total += checker->frames();
       ++logs_filled;
       ++generation;
       path = ShmPath(absl::StrCat("crash-", generation));
       unlink_path = std::make_unique<ScopedUnlink>(path);
-      checker = LogChecker(path, rng());
+      checker = std::make_unique<LogChecker>(path, rng());
       reported = Reported();
     }
   }
-
-  // A last writer that is not killed: it writes 500 frames (or up to full)
-  // and exits, and the reader must then match its final report exactly.
-  std::vector<std::string> args = WriterArgs(path, generation, seed++);
-  args.push_back("--frames=500");
-  args.push_back("--on_full=exit");
-  Child last = Spawn(args, true);
-  ASSERT_GT(last.pid, 0);
-  bool full = false;
-  DrainReports(&last, checker, &reported, &full);
-  ASSERT_EQ(WaitForExit(last.pid), 0) << "the last writer failed; see stderr";
-  absl::Status status = checker.CatchUp();
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_TRUE(reported.started);
-  EXPECT_EQ(checker.committed(), reported.committed);
-  EXPECT_EQ(checker.frames(), reported.frames);
-  status = checker.CheckFromScratch();
-  ASSERT_TRUE(status.ok()) << status;
-  frames_total += checker.frames();
+  RunLastWriter(WriterArgs(path, generation, seed++), *checker, &reported);
+  frames_total += checker->frames();
 
   RecordProperty("kills", kills);
   RecordProperty("logs_filled", logs_filled);
@@ -233,6 +265,56 @@ TEST_F(CrashTest, CommittedFramesSurviveRandomKillsAndWritersContinue) {
       static_cast<unsigned long long>(frames_total));
   EXPECT_GE(kills, kRequiredKills)
       << "too few kills within " << absl::FormatDuration(kTimeBound);
+}
+
+TEST_F(CrashTest, ChainsLoseNothingWhenWritersAreKilledMidRoll) {
+  std::mt19937_64 rng(20261202);
+  const absl::Time deadline = absl::Now() + kChainTimeBound;
+  const std::string directory = ShmPath("crash-chain");
+  ChainChecker checker(directory, rng());
+  Reported reported;
+  int kills = 0;
+  int kills_before_start = 0;
+  int kills_between_link_and_seal = 0;
+  uint64_t seed = 1;
+  const auto args = [&] {
+    return std::vector<std::string>{
+        RunfilePath("tests/reliability/numbered_writer"),
+        absl::StrCat("--path=", directory),
+        absl::StrCat("--chain_file_capacity=", kChainFileCapacity),
+        "--max_payload=256",
+        absl::StrCat("--seed=", seed++),
+        absl::StrCat("--report_fd=", kChildReportFd),
+        absl::StrCat("--debug=", seed % 4 == 0 ? "true" : "false"),
+    };
+  };
+  while (kills < kMaxChainKills && absl::Now() < deadline && !HasFailure()) {
+    bool full = false;
+    if (KillOneWriter(args(), rng, checker, &reported, &full)) ++kills_before_start;
+    EXPECT_FALSE(full) << "a chain is never full";
+    if (checker.UnsealedBeforeLast()) ++kills_between_link_and_seal;
+    ++kills;
+  }
+  const size_t files = checker.FileCount();
+  RunLastWriter(args(), checker, &reported);
+  EXPECT_FALSE(checker.UnsealedBeforeLast()) << "the next writer seals what a dead one left";
+  std::printf(
+      "crash_test (chain): %d kills (%d before the writer had opened the chain, %d "
+      "between linking a new file and sealing the one before), %zu files, %llu "
+      "frames checked\n",
+      kills, kills_before_start, kills_between_link_and_seal, files,
+      static_cast<unsigned long long>(checker.frames()));
+  EXPECT_GE(kills, kRequiredChainKills)
+      << "too few kills within " << absl::FormatDuration(kChainTimeBound);
+  EXPECT_GT(files, 100u) << "the writers rolled too rarely for kills to land mid-roll";
+  // Remove the chain's files, then the directory.
+  auto listing = shmio::ListChain(directory);
+  if (listing.ok()) {
+    for (const auto& file : listing->files) unlink(file.path.c_str());
+  }
+  unlink(shmio::ChainPath(directory, shmio::kChainSettingsFileName).c_str());
+  unlink(shmio::ChainPath(directory, shmio::kChainLockFileName).c_str());
+  rmdir(directory.c_str());
 }
 
 }  // namespace

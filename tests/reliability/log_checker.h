@@ -17,7 +17,24 @@
 
 namespace shmio_reliability {
 
-class LogChecker {
+// What the crash suite asks of a reader of a numbered log, a single file
+// (LogChecker) or a chain (ChainChecker, chain_checker.h). committed() is
+// an offset for a file, a position for a chain: what the writers report.
+class NumberedLogCheck {
+ public:
+  virtual ~NumberedLogCheck() = default;
+  // Reads what is new since the last call, checking every frame.
+  virtual absl::Status CatchUp() = 0;
+  // Reads everything again, forward and backward, with fresh readers.
+  virtual absl::Status CheckFromScratch() const = 0;
+  // Where the last CatchUp() stopped, and how many frames it has seen.
+  virtual uint64_t committed() const = 0;
+  virtual uint64_t frames() const = 0;
+  // A writer has created the log.
+  virtual bool initialised() const = 0;
+};
+
+class LogChecker : public NumberedLogCheck {
  public:
   explicit LogChecker(std::string path, uint64_t seed = 1)
       : path_(std::move(path)), rng_(seed) {}
@@ -27,7 +44,7 @@ class LogChecker {
   // limits, checking each frame. Returns the first problem found. A missing
   // file, or one whose header no writer has initialised yet, counts as an
   // empty log.
-  absl::Status CatchUp();
+  absl::Status CatchUp() override;
 
   // Same, with the SharedMemory given (must outlive the call).
   absl::Status CatchUp(const shmio::SharedMemory& shm);
@@ -36,13 +53,13 @@ class LogChecker {
   // checks it against what CatchUp() saw, then walks it backwards from the
   // committed value with ReverseFrameRange (trailing sizes) to the first
   // frame, checking every frame again.
-  absl::Status CheckFromScratch() const;
+  absl::Status CheckFromScratch() const override;
 
   // The saved cursor (== the committed value after CatchUp) and the number
   // of frames checked so far (== the next sequence number).
-  uint64_t committed() const { return committed_; }
-  uint64_t frames() const { return sequence_.next_seq(); }
-  bool initialised() const { return data_offset_ != 0; }
+  uint64_t committed() const override { return committed_; }
+  uint64_t frames() const override { return sequence_.next_seq(); }
+  bool initialised() const override { return data_offset_ != 0; }
   uint64_t data_offset() const { return data_offset_; }
 
  private:

@@ -415,11 +415,15 @@ TEST(ChainTest, RetentionRemovesOnlyOldSealedFiles) {
   ASSERT_TRUE(early.ok());
   AppendFrames(*writer, 0, 3000);
   // Retention runs on the preparer's thread after each roll: wait for it.
+  const uint64_t expected_removed = writer->rolls() + 1 - 3;
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (Files(dir).size() > 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  while ((Files(dir).size() > 3 || writer->files_removed() < expected_removed) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   const std::vector<shmio::ChainFileEntry> files = Files(dir);
   ASSERT_EQ(files.size(), 3u);
-  EXPECT_EQ(writer->files_removed(), writer->rolls() + 1 - 3);
+  EXPECT_EQ(writer->files_removed(), expected_removed);
   const uint64_t oldest = files.front().base_position;
 
   // A new reader starts at the oldest frame still there.
