@@ -38,6 +38,12 @@ ChainConsumer::ChainConsumer(std::shared_ptr<ChainFiles> files, ChainFile file)
       consumer_(std::make_unique<Consumer>(file_.shm.get())) {}
 
 absl::Status ChainConsumer::Switch(ChainFile file, uint64_t offset) {
+  if (file.shm == file_.shm || (consumer_ != nullptr && file.base_position == file_.base_position &&
+                                file.sequence == file_.sequence)) {
+    // The file it reads already: keep its Consumer, and what that has
+    // validated of `committed`, so a Seek does not walk the file again.
+    return consumer_->Seek(offset < file_.data_offset ? file_.data_offset : offset);
+  }
   auto consumer = std::make_unique<Consumer>(file.shm.get());
   if (offset != 0 && offset != file.data_offset) {
     absl::Status sought = consumer->Seek(offset);

@@ -53,6 +53,19 @@ void ChainFilePreparer::Retain(const ChainSettings& settings, uint64_t current_b
   wake_.notify_all();
 }
 
+bool ChainFilePreparer::ready() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return made_.has_value() && made_->ok();
+}
+
+void ChainFilePreparer::Retire(std::unique_ptr<SharedMemory> file) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    retired_.push_back(std::move(file));
+  }
+  wake_.notify_all();
+}
+
 uint64_t ChainFilePreparer::removed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return removed_;
@@ -61,8 +74,17 @@ uint64_t ChainFilePreparer::removed() const {
 void ChainFilePreparer::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    wake_.wait(lock, [this] { return stopping_ || wanted_ || retain_.has_value(); });
-    if (stopping_) return;
+    wake_.wait(lock, [this] {
+      return stopping_ || wanted_ || retain_.has_value() || !retired_.empty();
+    });
+    if (stopping_) return;  // retired_ files are unmapped by the destructor
+    if (!retired_.empty()) {
+      std::vector<std::unique_ptr<SharedMemory>> retired = std::move(retired_);
+      retired_.clear();
+      lock.unlock();
+      retired.clear();  // munmap, outside the lock
+      lock.lock();
+    }
     if (wanted_) {
       lock.unlock();  // creating a file takes long: never under the lock
       absl::StatusOr<std::unique_ptr<SharedMemory>> file =

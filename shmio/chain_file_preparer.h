@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,8 +48,15 @@ class ChainFilePreparer {
   // files, never touching the file at `current_base` or any after it.
   void Retain(const ChainSettings& settings, uint64_t current_base);
 
+  // Unmaps `file` (a sealed file the writer is done with) on the thread:
+  // unmapping a large mapping takes long enough to show in the latency of
+  // the append that rolled.
+  void Retire(std::unique_ptr<SharedMemory> file);
+
   // How many files retention has removed so far (for tests and stat).
   uint64_t removed() const;
+  // True when the next file is prepared and waiting to be taken.
+  bool ready() const;
 
  private:
   void Run();
@@ -62,6 +70,7 @@ class ChainFilePreparer {
   bool wanted_ = false;            // a file was requested and not made yet
   std::optional<absl::StatusOr<std::unique_ptr<SharedMemory>>> made_;
   std::optional<std::pair<ChainSettings, uint64_t>> retain_;
+  std::vector<std::unique_ptr<SharedMemory>> retired_;
   uint64_t removed_ = 0;
   bool stopping_ = false;
   std::thread thread_;  // last: starts once the members above exist

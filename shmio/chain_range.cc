@@ -33,19 +33,17 @@ void ChainFrameRange::Iterator::Fail(const absl::Status& status) {
   position_ = range_->to_;
 }
 
-void ChainFrameRange::Iterator::Load() {
-  if (position_ == range_->to_) return;
-  if (ABSL_PREDICT_FALSE(file_.shm == nullptr || file_.OffsetOf(position_) >= limit_)) {
+void ChainFrameRange::Iterator::LoadSlow() {
+  if (base_ == nullptr || position_ - bias_ >= limit_) {
     if (!OpenFileAtPosition()) return;
+    if (position_ - bias_ < limit_ &&
+        TryReadFrameAt(base_, position_ - bias_, limit_, debug_, &frame_)) {
+      frame_.position = position_;
+      return;
+    }
   }
-  const uint64_t offset = file_.OffsetOf(position_);
-  Frame frame;
-  if (!TryReadFrameAt(file_.shm->data(), offset, limit_, range_->files_->debug_checks(), &frame)) {
-    return Fail(FrameDamageAt(file_.shm->data(), offset, limit_, range_->files_->debug_checks(),
-                              file_.shm->path()));
-  }
-  frame_.position = position_;
-  frame_.payload = frame.payload;
+  const uint64_t offset = position_ - bias_;
+  Fail(FrameDamageAt(base_, offset, limit_, debug_, file_.shm->path()));
 }
 
 bool ChainFrameRange::Iterator::OpenFileAtPosition() {
@@ -84,6 +82,9 @@ bool ChainFrameRange::Iterator::OpenFileAtPosition() {
     end = FileEnd(file_);
   }
   limit_ = std::min(end, file_.OffsetOf(range_->to_));
+  base_ = file_.shm->data();
+  bias_ = file_.base_position - file_.data_offset;  // modulo 2^64, as positions
+  debug_ = range_->files_->debug_checks();
   return true;
 }
 
@@ -120,8 +121,9 @@ void ReverseChainFrameRange::Iterator::Load() {
   if (!TryReadFrameBefore(file_.shm->data(), end, floor, &frame)) {
     return Fail(FrameDamageBefore(file_.shm->data(), end, floor, file_.shm->path()));
   }
-  frame_.position = file_.PositionOf(frame.offset);
+  frame_.offset = frame.offset;
   frame_.payload = frame.payload;
+  frame_.position = file_.PositionOf(frame.offset);
 }
 
 }  // namespace shmio

@@ -21,18 +21,21 @@
 #include <iterator>
 #include <memory>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "shmio/chain_files.h"
+#include "shmio/iterator.h"
 
 namespace shmio {
 
 // One frame of a chain, as a walk over positions sees it. `payload` points
 // into the file's mapping, valid while the iterator that produced it holds
 // that file (until it moves to another file) -- copy what you keep.
-struct ChainFrame {
+// It is a Frame of its file (`offset` there, `payload`) with its chain
+// position.
+struct ChainFrame : Frame {
   uint64_t position = 0;
-  absl::Span<const uint8_t> payload;
   uint64_t end() const { return position + payload.size() + 4; }
 };
 
@@ -61,9 +64,22 @@ class ChainFrameRange {
     Iterator(const ChainFrameRange* range, uint64_t position) : range_(range), position_(position) {
       Load();
     }
-    // Reads the frame at position_, opening the next file when the current
-    // one ends, or ends the walk (at `to`, or on an error it records).
-    void Load();
+    // Reads the frame at position_, or ends the walk (at `to`). The fast
+    // path is FrameRange's, in the open file's offsets; LoadSlow() opens a
+    // file (the first, or the next when this one ends) and reports damage.
+    void Load() {
+      if (position_ == range_->to_) return;
+      const uint64_t offset = position_ - bias_;
+      // Read straight into frame_ (a Frame): copying a Frame's payload span
+      // from another one costs a store-forwarding stall per frame.
+      if (ABSL_PREDICT_TRUE(base_ != nullptr && offset < limit_) &&
+          ABSL_PREDICT_TRUE(TryReadFrameAt(base_, offset, limit_, debug_, &frame_))) {
+        frame_.position = position_;
+        return;
+      }
+      LoadSlow();
+    }
+    void LoadSlow();
     // Opens the file holding position_ (the next one when the current file
     // is read to its end) and sets limit_; false after Fail().
     bool OpenFileAtPosition();
@@ -72,10 +88,14 @@ class ChainFrameRange {
     const ChainFrameRange* range_;
     uint64_t position_;  // == range_->to_ at the end
     ChainFile file_;     // the file position_ lies in, once opened
-    // Where the walk stops in file_, as an offset: its end (sealed end, or
-    // committed for the last file) capped at the range's end. Loaded once
-    // per file: the range's frames were committed when it was made.
+    // Of file_: its bytes, position - offset, and where the walk stops in
+    // it, as an offset: its end (sealed end, or committed for the last
+    // file) capped at the range's end. Set once per file: the range's
+    // frames were committed when it was made.
+    const uint8_t* base_ = nullptr;
+    uint64_t bias_ = 0;
     uint64_t limit_ = 0;
+    bool debug_ = false;
     ChainFrame frame_;
   };
 

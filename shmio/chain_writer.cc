@@ -277,6 +277,7 @@ absl::Status ChainWriter::StartFile(uint64_t base, uint64_t sequence) {
     if (!sealed.ok()) return sealed;
     pool_.reset();
     if (!on_tmpfs_) unflushed_.push_back(shm_->path());
+    preparer_->Retire(std::move(shm_));
     ++rolls_;
   }
   shm_ = *std::move(next);
@@ -355,5 +356,7 @@ ChainWriter::Size ChainWriter::GetSize() const {
 }
 
 uint64_t ChainWriter::files_removed() const { return preparer_->removed(); }
+
+bool ChainWriter::next_file_ready() const { return preparer_->ready(); }
 
 }  // namespace shmio

@@ -148,6 +148,9 @@ class ChainWriter {
   uint64_t rolls() const { return rolls_; }
   // How many files retention has removed since Open().
   uint64_t files_removed() const;
+  // True when the next file is already prepared (created, reserved and, if
+  // asked, prefaulted): the next roll will not wait for one.
+  bool next_file_ready() const;
   const ChainSettings& settings() const { return settings_; }
   const std::string& directory() const { return options_.directory; }
 
