@@ -1,5 +1,6 @@
 #include "shmio/chain_consumer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -30,6 +31,66 @@ absl::StatusOr<std::unique_ptr<ChainConsumer>> ChainConsumer::Open(
   }
   if (!positioned.ok()) return positioned;
   return consumer;
+}
+
+absl::StatusOr<std::unique_ptr<ChainConsumer>> ChainConsumer::OpenNamed(
+    const std::string& directory, absl::string_view name, ChainStart start_if_new,
+    bool debug_checks) {
+  absl::StatusOr<std::shared_ptr<ChainFiles>> files =
+      ChainFiles::Open(directory, debug_checks || DebugFromEnvironment());
+  if (!files.ok()) return files.status();
+  absl::StatusOr<std::shared_ptr<ReaderTable>> table =
+      ReaderTable::Open(directory, (*files)->chain_id(), /*create=*/true);
+  if (!table.ok()) return table.status();
+  // Where a new name starts: resolved before the slot is made, so that the
+  // slot's first position is a real one.
+  absl::StatusOr<std::unique_ptr<ChainConsumer>> probe = Open(directory, start_if_new, debug_checks);
+  if (!probe.ok()) return probe.status();
+  absl::StatusOr<std::unique_ptr<ReaderSlot>> slot = (*table)->Claim(name, (*probe)->cursor());
+  if (!slot.ok()) return slot.status();
+  std::unique_ptr<ChainConsumer> consumer = *std::move(probe);
+  consumer->slot_ = *std::move(slot);
+  if (!consumer->slot_->dropped() && consumer->slot_->position() != consumer->cursor()) {
+    absl::Status resumed = consumer->Seek(consumer->slot_->position());
+    if (!resumed.ok()) {
+      return absl::Status(resumed.code(), absl::StrFormat(
+          "reader \"%s\" cannot resume at its acknowledged position %d: %s", name,
+          consumer->slot_->position(), resumed.message()));
+    }
+  }
+  return consumer;
+}
+
+absl::Status ChainConsumer::Ack(uint64_t position) {
+  if (slot_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: only a named reader acknowledges (ChainConsumer::OpenNamed)", files_->directory()));
+  }
+  if (position > cursor()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: reader \"%s\" cannot acknowledge position %d, past what it has read (%d)",
+        files_->directory(), slot_->name(), position, cursor()));
+  }
+  slot_->Ack(position);
+  return absl::OkStatus();
+}
+
+const std::string& ChainConsumer::name() const {
+  static const std::string* const kNone = new std::string();
+  return slot_ != nullptr ? slot_->name() : *kNone;
+}
+
+uint64_t ChainConsumer::acked() const { return slot_ != nullptr ? slot_->position() : 0; }
+
+absl::Status ChainConsumer::DroppedError() const {
+  const NamedReaderInfo info = slot_->info();
+  return absl::OutOfRangeError(absl::StrFormat(
+      "%s: reader \"%s\" was dropped by the writer: it was at position %d and the "
+      "frames up to %d were removed (%d bytes lost to it); Seek(%d) (or `shmio readers "
+      "%s --reset %s --to=%d` while it is stopped) to go on from there",
+      files_->directory(), slot_->name(), info.dropped_at, info.resume_at,
+      info.resume_at - std::min(info.resume_at, info.dropped_at), info.resume_at,
+      files_->directory(), slot_->name(), info.resume_at));
 }
 
 ChainConsumer::ChainConsumer(std::shared_ptr<ChainFiles> files, ChainFile file)
@@ -72,6 +133,7 @@ absl::StatusOr<bool> ChainConsumer::MoveOnIfFinished() {
 }
 
 absl::StatusOr<Batch> ChainConsumer::Next(BatchLimits limits) {
+  if (ABSL_PREDICT_FALSE(slot_ != nullptr) && slot_->dropped()) return DroppedError();
   for (int hop = 0;; ++hop) {
     absl::StatusOr<Batch> batch = consumer_->Next(limits);
     if (!batch.ok()) return batch.status();
@@ -162,7 +224,7 @@ absl::Status ChainConsumer::Seek(uint64_t position) {
                         absl::StrFormat("%s: position %d: %s", files_->directory(), position,
                                         status.message()));
   }
-  return absl::OkStatus();
+  return ResumeIfDropped();
 }
 
 absl::Status ChainConsumer::SeekToEnd() {
@@ -176,6 +238,12 @@ absl::Status ChainConsumer::SeekToEnd() {
   consumer_ = std::move(consumer);
   file_ = *std::move(last);
   ++file_changes_;
+  return ResumeIfDropped();
+}
+
+absl::Status ChainConsumer::ResumeIfDropped() {
+  // A dropped named reader that seeks has chosen where to go on.
+  if (slot_ != nullptr && slot_->dropped()) return slot_->Resume(cursor());
   return absl::OkStatus();
 }
 
@@ -184,7 +252,9 @@ absl::Status ChainConsumer::SeekToBeginning() {
   if (!listing.ok()) return listing.status();
   absl::StatusOr<ChainFile> first = files_->OpenFile(listing->files.front().base_position);
   if (!first.ok()) return first.status();
-  return Switch(*std::move(first), 0);
+  absl::Status switched = Switch(*std::move(first), 0);
+  if (!switched.ok()) return switched;
+  return ResumeIfDropped();
 }
 
 }  // namespace shmio

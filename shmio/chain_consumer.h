@@ -36,9 +36,11 @@
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "shmio/chain_files.h"
 #include "shmio/consumer.h"
+#include "shmio/reader_table.h"
 
 namespace shmio {
 
@@ -60,6 +62,16 @@ class ChainConsumer {
   static absl::StatusOr<std::unique_ptr<ChainConsumer>> Open(
       const std::string& directory, ChainStart start = {}, bool debug_checks = false);
 
+  // Opens the chain as the named reader `name` (reader_table.h): at its
+  // last acknowledged position, or at `start_if_new` the first time the
+  // name is used. The name is this consumer's while it lives: another live
+  // reader with it is refused (FailedPrecondition naming its pid). Named
+  // readers are protected from retention (chain_writer.h): acknowledge
+  // what is done with Ack() so that the writer may remove it.
+  static absl::StatusOr<std::unique_ptr<ChainConsumer>> OpenNamed(
+      const std::string& directory, absl::string_view name, ChainStart start_if_new = {},
+      bool debug_checks = false);
+
   // The next run of frames after the cursor, from one file, up to its
   // committed value and `limits`; moves the cursor past it, and on to the
   // next file when the current one is sealed and read. Empty: nothing new.
@@ -72,6 +84,7 @@ class ChainConsumer {
   template <typename Visit>
   absl::StatusOr<size_t> Poll(Visit&& visit,
                               size_t max_frames = std::numeric_limits<size_t>::max()) {
+    if (ABSL_PREDICT_FALSE(slot_ != nullptr) && slot_->dropped()) return DroppedError();
     for (int hop = 0; hop < 2; ++hop) {
       const uint64_t bias = file_.base_position - file_.data_offset;
       absl::StatusOr<size_t> count = consumer_->Poll(
@@ -108,6 +121,17 @@ class ChainConsumer {
   // Moves the cursor to the oldest frame still in the chain.
   absl::Status SeekToBeginning();
 
+  // A named reader's acknowledgement: every frame before `position` (a
+  // frame boundary at or below cursor()) is done, and retention may remove
+  // it. The name's position survives this process: a restart resumes there.
+  // InvalidArgument past the cursor; FailedPrecondition for an unnamed one.
+  absl::Status Ack(uint64_t position);
+  absl::Status Ack() { return Ack(cursor()); }
+  // The name, or "" for a reader without one.
+  const std::string& name() const;
+  // The last acknowledged position (a named reader's).
+  uint64_t acked() const;
+
   // The position of the next frame to read.
   // (A fresh Consumer's cursor is 0, "the first frame": the file's base.)
   uint64_t cursor() const {
@@ -138,7 +162,14 @@ class ChainConsumer {
   // one and returns true.
   absl::StatusOr<bool> MoveOnIfFinished();
 
+  // OutOfRange for a named reader the writer dropped: what it lost and
+  // where it can resume (Seek() there, which clears the drop).
+  absl::Status DroppedError() const;
+  // After a seek: a dropped named reader goes on from the cursor.
+  absl::Status ResumeIfDropped();
+
   std::shared_ptr<ChainFiles> files_;
+  std::unique_ptr<ReaderSlot> slot_;  // a named reader's; null otherwise
   ChainFile file_;
   std::unique_ptr<Consumer> consumer_;  // reads file_
   uint64_t file_changes_ = 0;

@@ -84,7 +84,7 @@ absl::StatusOr<ChainListing> ListChain(const std::string& directory) {
       listing.files.push_back({*base, ChainPath(directory, name)});
     } else if (name == kChainSettingsFileName) {
       has_settings = true;
-    } else if (name != kChainLockFileName) {
+    } else if (name != kChainLockFileName && name != kReaderTableFileName) {
       listing.foreign.emplace_back(name);
     }
     errno = 0;
@@ -134,12 +134,14 @@ absl::StatusOr<ChainSettings> ReadChainSettings(const std::string& directory) {
                       : kv.first == "retain_files"   ? &settings.retain_files
                       : kv.first == "retain_bytes"   ? &settings.retain_bytes
                       : kv.first == "retain_seconds" ? &settings.retain_seconds
+                      : kv.first == "max_reader_lag" ? &settings.max_reader_lag
+                      : kv.first == "drop_slow_readers" ? &settings.drop_slow_readers
                                                      : nullptr;
     if (field == nullptr || !number_ok) {
       return absl::DataLossError(absl::StrFormat(
           "%s line %d is not a setting shmio writes: \"%s\" (expected key=number "
           "with key one of chain_id, file_capacity, retain_files, retain_bytes, "
-          "retain_seconds)",
+          "retain_seconds, max_reader_lag, drop_slow_readers)",
           path, number, text));
     }
     *field = value;
@@ -159,9 +161,10 @@ absl::Status WriteChainSettings(const std::string& directory,
       "# shmio chain settings: written by `shmio append DIR --create --chain`\n"
       "# and by a writer given new retention limits. One key=value per line.\n"
       "chain_id=%d\nfile_capacity=%d\nretain_files=%d\nretain_bytes=%d\n"
-      "retain_seconds=%d\n",
+      "retain_seconds=%d\nmax_reader_lag=%d\ndrop_slow_readers=%d\n",
       settings.chain_id, settings.file_capacity, settings.retain_files,
-      settings.retain_bytes, settings.retain_seconds);
+      settings.retain_bytes, settings.retain_seconds, settings.max_reader_lag,
+      settings.drop_slow_readers);
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrFormat("cannot write %s", temp));
   bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&

@@ -5,6 +5,7 @@
 //   DIR/00000000000004194048.shm   the next: named by its base position
 //   DIR/chain.conf                 the chain's settings (ChainSettings)
 //   DIR/writer.lock                the chain writer's lock (writer_lock.h)
+//   DIR/readers.shm                named readers' positions (reader_table.h)
 //
 // Anything else in the directory is ignored (and `shmio stat DIR` lists
 // it); a file named like a chain file that is not one of this chain is an
@@ -27,6 +28,7 @@ namespace shmio {
 
 inline constexpr char kChainSettingsFileName[] = "chain.conf";
 inline constexpr char kChainLockFileName[] = "writer.lock";
+inline constexpr char kReaderTableFileName[] = "readers.shm";  // reader_table.h
 
 // "00000000000004194048.shm": 20 decimal digits (every u64 fits) and ".shm",
 // so that `ls` sorts files by position.
@@ -69,6 +71,14 @@ struct ChainSettings {
   uint64_t retain_files = 0;    // keep at most this many files
   uint64_t retain_bytes = 0;    // keep at most this many bytes of files
   uint64_t retain_seconds = 0;  // keep files sealed less than this long ago
+  // Named readers (reader_table.h) are protected: retention never removes
+  // a file one of them has not acknowledged past, except that a reader more
+  // than max_reader_lag bytes behind the writer is dropped (0 = no limit).
+  // When protection blocks retention, the append that rolls fails with
+  // ResourceExhausted naming the slowest reader, or, with
+  // drop_slow_readers = 1, that reader is dropped instead.
+  uint64_t max_reader_lag = 0;
+  uint64_t drop_slow_readers = 0;
 };
 
 // Reads DIR/chain.conf. NotFound (not a chain) when missing; DataLoss naming

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shmio/chain_files.h"
+#include "shmio/reader_table.h"
 
 namespace shmio {
 namespace internal {
@@ -104,6 +105,19 @@ void ChainFilePreparer::Run() {
   }
 }
 
+bool ChainFilePreparer::NeededByNamedReader(uint64_t chain_id, uint64_t end) const {
+  absl::StatusOr<std::shared_ptr<ReaderTable>> table =
+      ReaderTable::Open(directory_, chain_id, /*create=*/false);
+  if (absl::IsNotFound(table.status())) return false;
+  if (!table.ok()) return true;  // cannot tell: keep the file
+  absl::StatusOr<std::vector<NamedReaderInfo>> readers = (*table)->List();
+  if (!readers.ok()) return true;
+  for (const NamedReaderInfo& reader : *readers) {
+    if (!reader.dropped && reader.position < end) return true;
+  }
+  return false;
+}
+
 void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
                                        uint64_t current_base) {
   if (settings.retain_files == 0 && settings.retain_bytes == 0 &&
@@ -147,6 +161,10 @@ void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
     options.path = entry.path;
     absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
     if (!shm.ok() || (*shm)->LoadSealedEnd() == 0) break;
+    // A named reader that has not acknowledged past this file's end keeps
+    // it (the writer dropped, before the roll, those it may not keep).
+    const uint64_t end = i + 1 < files.size() ? files[i + 1].base_position : current_base;
+    if (NeededByNamedReader(settings.chain_id, end)) break;
     if (unlink(entry.path.c_str()) != 0) break;
     --count;
     total_bytes -= sizes[i];

@@ -61,6 +61,8 @@ class ChainFilePreparer {
  private:
   void Run();
   void ApplyRetention(const ChainSettings& settings, uint64_t current_base);
+  // True when a named reader (not dropped) is before position `end`.
+  bool NeededByNamedReader(uint64_t chain_id, uint64_t end) const;
 
   const std::string directory_;
   const Options file_options_;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -15,6 +16,7 @@
 #include "shmio/chain_file_preparer.h"
 #include "shmio/chain_files.h"
 #include "shmio/iterator.h"
+#include "shmio/reader_table.h"
 #include "shmio/writer_lock.h"
 
 namespace shmio {
@@ -50,7 +52,9 @@ uint64_t NewChainId() {
 // reads the settings of an existing chain, applying new retention limits.
 absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
   absl::StatusOr<ChainSettings> settings = ReadChainSettings(o.directory);
-  const bool retention_given = o.retain_files != 0 || o.retain_bytes != 0 || o.retain_seconds != 0;
+  const bool retention_given = o.retain_files != 0 || o.retain_bytes != 0 ||
+                               o.retain_seconds != 0 || o.max_reader_lag != 0 ||
+                               o.drop_slow_readers;
   if (settings.ok()) {
     if (o.file_capacity != 0 && o.file_capacity != settings->file_capacity) {
       return absl::FailedPreconditionError(absl::StrFormat(
@@ -62,6 +66,8 @@ absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
       settings->retain_files = o.retain_files;
       settings->retain_bytes = o.retain_bytes;
       settings->retain_seconds = o.retain_seconds;
+      settings->max_reader_lag = o.max_reader_lag;
+      settings->drop_slow_readers = o.drop_slow_readers ? 1 : 0;
       absl::Status written = WriteChainSettings(o.directory, *settings, o.create_mode);
       if (!written.ok()) return written;
     }
@@ -84,6 +90,8 @@ absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
   fresh.retain_files = o.retain_files;
   fresh.retain_bytes = o.retain_bytes;
   fresh.retain_seconds = o.retain_seconds;
+  fresh.max_reader_lag = o.max_reader_lag;
+  fresh.drop_slow_readers = o.drop_slow_readers ? 1 : 0;
   absl::Status written = WriteChainSettings(o.directory, fresh, o.create_mode);
   if (!written.ok()) return written;
   return fresh;
@@ -292,7 +300,60 @@ absl::Status ChainWriter::StartFile(uint64_t base, uint64_t sequence) {
 
 absl::Status ChainWriter::Roll() {
   const uint64_t end = base_ + (pool_->GetSize().committed - data_offset_);
+  absl::Status protected_readers = ProtectNamedReaders(end);
+  if (!protected_readers.ok()) return protected_readers;
   return StartFile(end, sequence_ + 1);
+}
+
+absl::Status ChainWriter::ProtectNamedReaders(uint64_t end) {
+  const ChainSettings& s = settings_;
+  if (s.retain_files == 0 && s.retain_bytes == 0 && s.retain_seconds == 0) {
+    return absl::OkStatus();  // nothing is ever removed: nothing to protect
+  }
+  absl::StatusOr<std::shared_ptr<ReaderTable>> table =
+      ReaderTable::Open(options_.directory, s.chain_id, /*create=*/false);
+  if (absl::IsNotFound(table.status())) return absl::OkStatus();  // no named reader
+  if (!table.ok()) return table.status();
+  absl::StatusOr<std::vector<NamedReaderInfo>> readers = (*table)->List();
+  if (!readers.ok()) return readers.status();
+  absl::StatusOr<ChainListing> listing = ListChain(options_.directory);
+  if (!listing.ok()) return listing.status();
+  // What retention will remove once the next file exists: the oldest files
+  // past a limit (by count and bytes; by age the preparer decides, and it
+  // skips a file a reader needs).
+  std::vector<ChainFileEntry> files = listing->files;
+  uint64_t count = files.size() + 1;
+  uint64_t bytes = count * s.file_capacity;
+  size_t removable = 0;
+  while (removable < files.size() &&
+         ((s.retain_files != 0 && count > s.retain_files) ||
+          (s.retain_bytes != 0 && bytes > s.retain_bytes))) {
+    ++removable;
+    --count;
+    bytes -= s.file_capacity;
+  }
+  if (removable == 0) return absl::OkStatus();
+  // The chain will start here once they are gone.
+  const uint64_t new_start = removable < files.size() ? files[removable].base_position : end;
+  for (const NamedReaderInfo& reader : *readers) {
+    if (reader.dropped || reader.position >= new_start) continue;
+    const uint64_t lag = end - std::min(end, reader.position);
+    const bool too_far = s.max_reader_lag != 0 && lag > s.max_reader_lag;
+    if (too_far || s.drop_slow_readers != 0) {
+      absl::Status dropped = (*table)->Drop(reader.name, reader.position, new_start);
+      if (!dropped.ok()) return dropped;
+      continue;
+    }
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s: the chain is at its retention limit and reader \"%s\" (pid %d, %s) is "
+        "at position %d, %d bytes behind the writer, still needing frames before "
+        "position %d that retention would remove; the append waits until it "
+        "acknowledges them (try again), or drop slow readers: max_reader_lag, "
+        "drop_slow_readers, or `shmio readers %s --remove %s`",
+        options_.directory, reader.name, reader.pid, reader.alive ? "running" : "not running",
+        reader.position, lag, new_start, options_.directory, reader.name));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Span<uint8_t>> ChainWriter::SliceSizeSlow(size_t n, absl::Status error) {

@@ -74,6 +74,10 @@ struct ChainOptions {
   uint64_t retain_files = 0;
   uint64_t retain_bytes = 0;
   uint64_t retain_seconds = 0;
+  // Named readers' protection (see ChainSettings): stored with the
+  // retention limits, and given with them.
+  uint64_t max_reader_lag = 0;
+  bool drop_slow_readers = false;
 
   // The position of the chain's first frame, at creation (a mirror of a
   // trimmed stream starts where the stream starts). Default 0.
@@ -167,6 +171,11 @@ class ChainWriter {
   absl::Status StartFile(uint64_t base, uint64_t sequence);
   // StartFile() after the current file, then seals it.
   absl::Status Roll();
+  // Before a roll to a file at `end`: the named readers that retention
+  // would leave without their frames are dropped (past max_reader_lag, or
+  // with drop_slow_readers), or the roll fails with ResourceExhausted
+  // naming the slowest. Reads the reader table only when there is one.
+  absl::Status ProtectNamedReaders(uint64_t end);
 
   ChainOptions options_;
   ChainSettings settings_;
