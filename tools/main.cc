@@ -5,6 +5,7 @@
 //   shmio verify FILE
 //   shmio append FILE [--create] [--capacity=N | --size=N --num=N ...] ...
 //   shmio tail FILE [-f] [--mode=auto|inotify|timer] [--from=...] ...
+//   shmio readers DIR [--json] | DIR --remove NAME | DIR --reset NAME --to=P
 //   shmio bench [--quick] [flags of //bench:ipc]
 //   shmio publish LOG --redis=HOST:PORT --stream=KEY [--maxlen=N] ...
 //   shmio mirror --redis=HOST:PORT --stream=KEY DEST [--capacity=BYTES]
@@ -25,6 +26,7 @@
 #include "tools/dump_command.h"
 #include "tools/mirror_command.h"
 #include "tools/publish_command.h"
+#include "tools/readers_command.h"
 #include "tools/stat_command.h"
 #include "tools/tail_command.h"
 #include "tools/verify_command.h"
@@ -39,6 +41,7 @@ const Command* const kCommands[] = {
     &kVerifyCommand,
     &kAppendCommand,
     &kTailCommand,
+    &kReadersCommand,
     &kBenchCommand,
     &kPublishCommand,
     &kMirrorCommand,
