@@ -47,8 +47,11 @@ uint64_t NewChainId() {
 }
 
 // Makes the chain's directory and chain.conf when `create` asks for them;
-// reads the settings of an existing chain, applying new retention limits.
-absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
+// reads the settings of an existing chain, with new retention limits
+// applied (*rewrite: chain.conf is to be rewritten with them, once the
+// chain is known to be whole).
+absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o, bool* rewrite) {
+  *rewrite = false;
   absl::StatusOr<ChainSettings> settings = ReadChainSettings(o.directory);
   const bool retention_given = o.retain_files != 0 || o.retain_bytes != 0 || o.retain_seconds != 0;
   if (settings.ok()) {
@@ -62,8 +65,7 @@ absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
       settings->retain_files = o.retain_files;
       settings->retain_bytes = o.retain_bytes;
       settings->retain_seconds = o.retain_seconds;
-      absl::Status written = WriteChainSettings(o.directory, *settings, o.create_mode);
-      if (!written.ok()) return written;
+      *rewrite = true;
     }
     return settings;
   }
@@ -136,6 +138,12 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
       return absl::ErrnoToStatus(errno, absl::StrFormat("cannot create the chain directory %s", dir));
     }
   }
+  // A directory that is no chain, opened without `create`, is refused
+  // before writer.lock is made in it (nothing on disk changes).
+  if (!options.create && absl::IsNotFound(ReadChainSettings(dir).status())) {
+    bool rewrite;
+    return SettleSettings(options, &rewrite).status();  // its "not a chain" error
+  }
   // One writer for the whole chain: the lock file's writer lock.
   const std::string lock_path = ChainPath(dir, kChainLockFileName);
   int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, options.create_mode);
@@ -147,7 +155,8 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
     close(lock_fd);
     return locked;
   }
-  absl::StatusOr<ChainSettings> settings = SettleSettings(options);
+  bool rewrite_settings = false;
+  absl::StatusOr<ChainSettings> settings = SettleSettings(options, &rewrite_settings);
   if (!settings.ok()) {
     close(lock_fd);
     return settings.status();
@@ -159,6 +168,10 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
   if (!listing.ok()) return listing.status();
   absl::Status whole = CheckChain(**files, *listing);
   if (!whole.ok()) return whole;
+  if (rewrite_settings) {
+    absl::Status written = WriteChainSettings(dir, *settings, options.create_mode);
+    if (!written.ok()) return written;
+  }
   absl::Status current = writer->OpenCurrent(*listing);
   if (!current.ok()) return current;
   writer->preparer_->Request();  // the next file, ahead of need
