@@ -62,8 +62,11 @@ void ChainFilePreparer::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || wanted_ || retain_.has_value(); });
-    if (stopping_) return;
-    if (wanted_) {
+    // A retention job asked for before the writer closed is still done, so
+    // a short-lived writer leaves the chain within its limits; a file
+    // being asked for is not made.
+    if (stopping_ && !retain_.has_value()) return;
+    if (wanted_ && !stopping_) {
       lock.unlock();  // creating a file takes long: never under the lock
       absl::StatusOr<std::unique_ptr<SharedMemory>> file =
           SharedMemory::CreateUnlinked(directory_, file_options_);
