@@ -239,7 +239,7 @@ int RunChain(const CommandIo& io, const AppendRequest& request) {
     return ReportFailure(
         io, self, dir,
         absl::FailedPreconditionError(absl::StrCat(
-            dir, " is a directory but not a shmio chain (it has no ",
+            dir, " is not a shmio chain (it is a directory with no ",
             kChainSettingsFileName, "): to make a chain there, run `shmio append ", dir,
             " --create --chain --file-capacity=BYTES`; to append to a log file, name "
             "the file")));
