@@ -447,5 +447,16 @@ TEST_F(ChainCommandsTest, ADirectoryThatIsNoChainIsRefusedUntouched) {
   EXPECT_EQ(DirContents(dir_), before);
 }
 
+TEST(ChainUsageTest, HelpShowsTheChainForms) {
+  CliResult help = RunShmio({"--help"});
+
+  EXPECT_EQ(help.exit_code, 0) << help.Describe();
+  for (const char* form : {"stat FILE|DIR", "dump FILE|DIR", "verify FILE|DIR",
+                           "append FILE|DIR", "--chain --file-capacity=BYTES",
+                           "--retain-files=N", "--retain-bytes=B"}) {
+    EXPECT_NE(help.out.find(form), std::string::npos) << form << " not in:\n" << help.out;
+  }
+}
+
 }  // namespace
 }  // namespace shmio::cli_test
