@@ -39,6 +39,18 @@ absl::Status PrintAll(Range& range, FramePrinter& printer) {
   return range.status();
 }
 
+// The exit code once PrintAll() returned `printed` for the log or chain at
+// `path`.
+int FinishDump(const CommandIo& io, const std::string& path, const absl::Status& printed) {
+  const Command& self = kDumpCommand;
+  if (absl::IsUnavailable(printed)) return FinishOutput(io, self, kExitFailure);
+  if (!printed.ok()) {
+    std::fflush(io.out);  // what was printed stays in order before the error
+    return ReportFailure(io, self, path, printed);
+  }
+  return FinishOutput(io, self, kExitOk);
+}
+
 // `dump DIR`: the frames of a chain across its files, cursors as positions.
 // The chain is checked whole first (nothing printed when it is not).
 int RunChain(const CommandIo& io, const std::string& dir, const ParsedArgs& parsed,
@@ -69,12 +81,7 @@ int RunChain(const CommandIo& io, const std::string& dir, const ParsedArgs& pars
     ChainFrameRange range(chain->files, from, to);
     printed = PrintAll(range, printer);
   }
-  if (absl::IsUnavailable(printed)) return FinishOutput(io, self, kExitFailure);
-  if (!printed.ok()) {
-    std::fflush(io.out);  // what was printed stays in order before the error
-    return ReportFailure(io, self, dir, printed);
-  }
-  return FinishOutput(io, self, kExitOk);
+  return FinishDump(io, dir, printed);
 }
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
@@ -126,12 +133,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
     FrameRange range(*log->shm, from, to, debug);
     printed = PrintAll(range, printer);
   }
-  if (absl::IsUnavailable(printed)) return FinishOutput(io, self, kExitFailure);
-  if (!printed.ok()) {
-    std::fflush(io.out);  // what was printed stays in order before the error
-    return ReportFailure(io, self, path, printed);
-  }
-  return FinishOutput(io, self, kExitOk);
+  return FinishDump(io, path, printed);
 }
 
 }  // namespace
