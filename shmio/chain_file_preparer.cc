@@ -78,7 +78,11 @@ void ChainFilePreparer::Run() {
     wake_.wait(lock, [this] {
       return stopping_ || wanted_ || retain_.has_value() || !retired_.empty();
     });
-    if (stopping_) return;  // retired_ files are unmapped by the destructor
+    // A retention job asked for before the writer closed is still done, so
+    // a short-lived writer leaves the chain within its limits; a file
+    // being asked for is not made. Retired files left are unmapped by the
+    // destructor.
+    if (stopping_ && !retain_.has_value()) return;
     if (!retired_.empty()) {
       std::vector<std::unique_ptr<SharedMemory>> retired = std::move(retired_);
       retired_.clear();
@@ -86,7 +90,7 @@ void ChainFilePreparer::Run() {
       retired.clear();  // munmap, outside the lock
       lock.lock();
     }
-    if (wanted_) {
+    if (wanted_ && !stopping_) {
       lock.unlock();  // creating a file takes long: never under the lock
       absl::StatusOr<std::unique_ptr<SharedMemory>> file =
           SharedMemory::CreateUnlinked(directory_, file_options_);

@@ -32,7 +32,9 @@ class ChainFilePreparer {
   // Files are made in `directory` with `file_options` (capacity, prefault,
   // create_mode, debug_checks; path and writable are set here).
   ChainFilePreparer(std::string directory, Options file_options);
-  ~ChainFilePreparer();  // stops the thread; a prepared file vanishes
+  // Stops the thread, after the retention job Retain() last asked for; a
+  // prepared file vanishes.
+  ~ChainFilePreparer();
   ChainFilePreparer(const ChainFilePreparer&) = delete;
   ChainFilePreparer& operator=(const ChainFilePreparer&) = delete;
 

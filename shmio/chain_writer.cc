@@ -49,8 +49,11 @@ uint64_t NewChainId() {
 }
 
 // Makes the chain's directory and chain.conf when `create` asks for them;
-// reads the settings of an existing chain, applying new retention limits.
-absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
+// reads the settings of an existing chain, with new retention limits
+// applied (*rewrite: chain.conf is to be rewritten with them, once the
+// chain is known to be whole).
+absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o, bool* rewrite) {
+  *rewrite = false;
   absl::StatusOr<ChainSettings> settings = ReadChainSettings(o.directory);
   const bool retention_given = o.retain_files != 0 || o.retain_bytes != 0 ||
                                o.retain_seconds != 0 || o.max_reader_lag != 0 ||
@@ -68,8 +71,7 @@ absl::StatusOr<ChainSettings> SettleSettings(const ChainOptions& o) {
       settings->retain_seconds = o.retain_seconds;
       settings->max_reader_lag = o.max_reader_lag;
       settings->drop_slow_readers = o.drop_slow_readers ? 1 : 0;
-      absl::Status written = WriteChainSettings(o.directory, *settings, o.create_mode);
-      if (!written.ok()) return written;
+      *rewrite = true;
     }
     return settings;
   }
@@ -170,7 +172,8 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
     close(lock_fd);
     return locked;
   }
-  absl::StatusOr<ChainSettings> settings = SettleSettings(options);
+  bool rewrite_settings = false;
+  absl::StatusOr<ChainSettings> settings = SettleSettings(options, &rewrite_settings);
   if (!settings.ok()) {
     close(lock_fd);
     return settings.status();
@@ -182,6 +185,10 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
   if (!listing.ok()) return listing.status();
   absl::Status whole = CheckChain(**files, *listing);
   if (!whole.ok()) return whole;
+  if (rewrite_settings) {
+    absl::Status written = WriteChainSettings(dir, *settings, options.create_mode);
+    if (!written.ok()) return written;
+  }
   absl::Status current = writer->OpenCurrent(*listing);
   if (!current.ok()) return current;
   writer->preparer_->Request();  // the next file, ahead of need

@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "shmio/chain_directory.h"
+#include "shmio/chain_writer.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 #include "tools/flag_parser.h"
@@ -26,6 +28,9 @@ constexpr FlagSpec kFlags[] = {
     {"create", false}, {"capacity", true}, {"size", true},
     {"num", true},     {"overlap", true},  {"batch", true},
     {"format", true},  {"permissions", true},
+    // Chains (shmio/chain_writer.h): DIR instead of FILE.
+    {"chain", false},  {"file-capacity", true}, {"retain-files", true},
+    {"retain-bytes", true},
 };
 
 // --permissions=OCTAL: the mode bits of a file --create makes (0644 when
@@ -49,6 +54,10 @@ struct AppendRequest {
   bool has_size = false;  // --capacity or --size/--num given
   uint64_t batch = 1;
   OutputFormat format = OutputFormat::kHex;
+  // --chain, --file-capacity, --retain-files, --retain-bytes.
+  bool chain = false;
+  bool has_chain_flags = false;  // any of the three numbers given
+  ChainOptions chain_options;
 };
 
 // Turns the flags into a request; InvalidArgument is a usage error.
@@ -89,6 +98,25 @@ absl::StatusOr<AppendRequest> ParseRequest(const ParsedArgs& parsed) {
         "a geometry needs --size and --num (and optionally --overlap)");
   }
   request.has_size = parsed.Has("capacity") || geometry;
+
+  request.chain = parsed.Has("chain");
+  uint64_t* chain_targets[] = {&request.chain_options.file_capacity,
+                               &request.chain_options.retain_files,
+                               &request.chain_options.retain_bytes};
+  const char* chain_names[] = {"file-capacity", "retain-files", "retain-bytes"};
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::optional<uint64_t>> value = parsed.Uint(chain_names[i]);
+    if (!value.ok()) return value.status();
+    if (value->has_value()) {
+      *chain_targets[i] = **value;
+      request.has_chain_flags = true;
+    }
+  }
+  if (request.has_chain_flags && request.has_size) {
+    return absl::InvalidArgumentError(
+        "--capacity/--size/--num/--overlap size a log file, --file-capacity and "
+        "--retain-* a chain: give one kind");
+  }
   if (std::optional<std::string> permissions = parsed.Value("permissions")) {
     absl::StatusOr<mode_t> mode = ParsePermissions(*permissions);
     if (!mode.ok()) return mode.status();
@@ -97,13 +125,20 @@ absl::StatusOr<AppendRequest> ParseRequest(const ParsedArgs& parsed) {
   request.options.path = request.path;
   request.options.writable = true;
   request.options.debug_checks = DebugFromEnvironment();
+  request.chain_options.directory = request.path;
+  request.chain_options.create = request.create;
+  request.chain_options.create_mode = request.options.create_mode;
+  request.chain_options.debug_checks = request.options.debug_checks;
   return request;
 }
 
-// Reads stdin line by line into the pool; see the header for the rules.
+// Reads stdin line by line into `Writer`, a Pool (a log file) or a
+// ChainWriter (a chain), which share Append() and Commit(); see the header
+// for the rules.
+template <typename Writer>
 class LineAppender {
  public:
-  LineAppender(const CommandIo& io, const AppendRequest& request, Pool* pool)
+  LineAppender(const CommandIo& io, const AppendRequest& request, Writer* pool)
       : io_(io), request_(request), pool_(pool) {}
 
   // Appends every line; OK at the end of input (everything committed), or
@@ -169,8 +204,58 @@ class LineAppender {
 
   const CommandIo& io_;
   const AppendRequest& request_;
-  Pool* pool_;
+  Writer* pool_;
 };
+
+// Appends stdin through `writer` and prints its committed size (a file
+// offset, or a chain position) at the end, even after a failed line.
+template <typename Writer>
+int AppendAndReport(const CommandIo& io, const AppendRequest& request, Writer* writer) {
+  absl::Status status = LineAppender<Writer>(io, request, writer).Run();
+  absl::FPrintF(io.out, "%d\n", writer->GetSize().committed);
+  if (!status.ok()) {
+    std::fflush(io.out);
+    return ReportFailure(io, kAppendCommand, request.path, status);
+  }
+  return FinishOutput(io, kAppendCommand, kExitOk);
+}
+
+// `append DIR`: creates (--create --chain) or continues the chain in DIR.
+int RunChain(const CommandIo& io, const AppendRequest& request) {
+  const Command& self = kAppendCommand;
+  const std::string& dir = request.path;
+  if (request.has_size) {
+    return ReportUsageError(
+        io, self, absl::StrCat(dir, " is a chain (a directory): size its files with "
+                                    "--file-capacity=BYTES, not --capacity or a geometry"));
+  }
+  absl::StatusOr<ChainSettings> settings = ReadChainSettings(dir);
+  const bool is_chain = settings.ok();
+  if (!is_chain && !absl::IsNotFound(settings.status())) {
+    return ReportFailure(io, self, dir, settings.status());
+  }
+  if (!is_chain && !request.chain) {
+    // A directory that is no chain: never guess that one was meant.
+    return ReportFailure(
+        io, self, dir,
+        absl::FailedPreconditionError(absl::StrCat(
+            dir, " is not a shmio chain (it is a directory with no ",
+            kChainSettingsFileName, "): to make a chain there, run `shmio append ", dir,
+            " --create --chain --file-capacity=BYTES`; to append to a log file, name "
+            "the file")));
+  }
+  if (!is_chain && request.create && request.chain_options.file_capacity == 0) {
+    return ReportUsageError(io, self,
+                            absl::StrCat("--create --chain needs --file-capacity=BYTES "
+                                         "(the size of each file) to make a chain in ",
+                                         dir));
+  }
+  GuardAgainstShrinkingFile(dir);
+  absl::StatusOr<std::unique_ptr<ChainWriter>> chain =
+      ChainWriter::Open(request.chain_options);
+  if (!chain.ok()) return ReportFailure(io, self, dir, chain.status());
+  return AppendAndReport(io, request, chain->get());
+}
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
   const Command& self = kAppendCommand;
@@ -180,6 +265,12 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   absl::StatusOr<AppendRequest> request = ParseRequest(*parsed);
   if (!request.ok()) return ReportUsageError(io, self, request.status().message());
   const std::string& path = request->path;
+  if (request->chain || IsDirectory(path)) return RunChain(io, *request);
+  if (request->has_chain_flags) {
+    return ReportUsageError(io, self,
+                            "--file-capacity and --retain-* are for a chain: add --chain "
+                            "(and --create to make one)");
+  }
 
   struct stat info;
   bool exists = ::stat(path.c_str(), &info) == 0;
@@ -209,22 +300,18 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   absl::StatusOr<std::unique_ptr<Pool>> pool = Pool::Create(shm->get());
   if (!pool.ok()) return ReportFailure(io, self, path, pool.status());
 
-  absl::Status status = LineAppender(io, *request, pool->get()).Run();
-  absl::FPrintF(io.out, "%d\n", (*pool)->GetSize().committed);
-  if (!status.ok()) {
-    std::fflush(io.out);
-    return ReportFailure(io, self, path, status);
-  }
-  return FinishOutput(io, self, kExitOk);
+  return AppendAndReport(io, *request, pool->get());
 }
 
 }  // namespace
 
 const Command kAppendCommand = {
     "append",
-    "append FILE [--create] [--capacity=N | --size=N --num=N --overlap=N] "
+    "append FILE|DIR [--create] [--capacity=N | --size=N --num=N --overlap=N | "
+    "--chain --file-capacity=BYTES] [--retain-files=N] [--retain-bytes=B] "
     "[--permissions=OCTAL] [--batch=N] [--format=hex|text]",
-    "append one payload per stdin line; print the committed size",
+    "append one payload per stdin line to a log file or a chain (DIR); print the "
+    "committed size (a chain's: a position)",
     &Run,
 };
 

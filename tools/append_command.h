@@ -9,6 +9,15 @@
 // opened if it matches any size given. A file written by the Node.js library
 // needs its geometry (--size/--num/--overlap) to be written to.
 //
+// `shmio append DIR --create --chain --file-capacity=BYTES [--retain-files=N]
+// [--retain-bytes=B]` makes a chain (shmio/chain_writer.h) in DIR and appends
+// to it; `shmio append DIR` continues a chain (retention flags given then
+// replace the chain's). Same lines, batches and formats; the number printed
+// is the chain's committed end, a position. A directory that is not a chain
+// is refused unless --chain --create make one; a chain that is not whole
+// (gap, overlap, a foreign file named like a chain file) is refused naming
+// the file and positions, with nothing on disk changed.
+//
 // A line that cannot be appended (log full: "Shared memory exhausted"; a
 // frame crossing a segment boundary by more than the overlap; a payload
 // over 65531 bytes; bad hex) ends the run: what was appended before it is

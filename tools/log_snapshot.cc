@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "shmio/iterator.h"
 #include "tools/sigbus_guard.h"
 
 namespace shmio::cli {
@@ -80,6 +81,22 @@ absl::Status CheckCursor(LogSnapshot& log, const char* flag, uint64_t cursor) {
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrFormat("--%s=%d: %s", flag, cursor,
                                                      status.message()));
+}
+
+FrameWalk WalkFrames(const SharedMemory& shm, uint64_t from, uint64_t limit, bool debug) {
+  FrameWalk walk;
+  uint64_t position = from;
+  while (position < limit) {
+    Frame frame;
+    if (!TryReadFrameAt(shm.data(), position, limit, debug, &frame)) {
+      walk.bad_offset = position;
+      walk.status = FrameDamageAt(shm.data(), position, limit, debug, shm.path());
+      return walk;
+    }
+    ++walk.frames;
+    position = frame.end();
+  }
+  return walk;
 }
 
 }  // namespace shmio::cli

@@ -63,6 +63,18 @@ absl::Status CheckCursorOutsideHeader(const HeaderSnapshot& header,
 // snapshot's consumer there).
 absl::Status CheckCursor(LogSnapshot& log, const char* flag, uint64_t cursor);
 
+// A walk over the frames in [from, limit) of a file: how many there are,
+// or the first bad one.
+struct FrameWalk {
+  uint64_t frames = 0;      // good frames before the end or the bad one
+  uint64_t bad_offset = 0;  // valid when !status.ok()
+  absl::Status status;      // DataLoss naming the file and bad_offset
+};
+
+// Walks [from, limit) of `shm` frame by frame, touching nothing at or past
+// `limit`; with `debug` each frame's trailing size must equal its leading.
+FrameWalk WalkFrames(const SharedMemory& shm, uint64_t from, uint64_t limit, bool debug);
+
 }  // namespace shmio::cli
 
 #endif  // SHMIO_TOOLS_LOG_SNAPSHOT_H_

@@ -1,15 +1,17 @@
 // shmio: inspect and write shmio logs from the command line.
 //
-//   shmio stat FILE [--json]
-//   shmio dump FILE [--from=CURSOR] [--to=CURSOR] [--format=hex|text|json] ...
-//   shmio verify FILE
+//   shmio stat FILE|DIR [--json]
+//   shmio dump FILE|DIR [--from=CURSOR] [--to=CURSOR] [--format=hex|text|json] ...
+//   shmio verify FILE|DIR
 //   shmio append FILE [--create] [--capacity=N | --size=N --num=N ...] ...
+//   shmio append DIR [--create --chain --file-capacity=BYTES] [--retain-files=N] ...
 //   shmio tail FILE [-f] [--mode=auto|inotify|timer] [--from=...] ...
 //   shmio readers DIR [--json] | DIR --remove NAME | DIR --reset NAME --to=P
 //   shmio bench [--quick] [flags of //bench:ipc]
 //   shmio publish LOG --redis=HOST:PORT --stream=KEY [--maxlen=N] ...
 //   shmio mirror --redis=HOST:PORT --stream=KEY DEST [--capacity=BYTES]
 //
+// DIR is a chain of files (shmio/chain_writer.h); its cursors are positions.
 // Exit codes: 0 ok, 1 data or runtime problem, 2 usage error. Errors go to
 // stderr and name the file. Each subcommand lives in its own
 // tools/<name>_command.{h,cc}; this file only dispatches through kCommands.
@@ -48,7 +50,9 @@ const Command* const kCommands[] = {
 };
 
 void PrintOverview(std::FILE* stream) {
-  absl::FPrintF(stream, "usage: shmio COMMAND [FILE] [flags]\n\ncommands:\n");
+  absl::FPrintF(stream,
+                "usage: shmio COMMAND [FILE|DIR] [flags]\n  (DIR: a chain of log files; "
+                "its cursors are positions)\n\ncommands:\n");
   for (const Command* command : kCommands) {
     absl::FPrintF(stream, "  shmio %s\n      %s\n", command->synopsis,
                   command->summary);

@@ -8,9 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "shmio/chain_directory.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
 #include "tools/flag_parser.h"
+#include "tools/chain_snapshot.h"
 #include "tools/log_snapshot.h"
 
 namespace shmio::cli {
@@ -31,8 +33,34 @@ Field Number(std::string key, uint64_t value) {
   return {std::move(key), text, text};
 }
 
+// A JSON string: quotes, backslashes and control characters escaped (a
+// path or a foreign file's name may hold any of them).
+std::string JsonString(absl::string_view value) {
+  std::string json = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') {
+      absl::StrAppend(&json, "\\", std::string(1, c));
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&json, "\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      json.push_back(c);
+    }
+  }
+  return json + "\"";
+}
+
 Field Word(std::string key, absl::string_view value) {
-  return {std::move(key), std::string(value), absl::StrCat("\"", value, "\"")};
+  return {std::move(key), std::string(value), JsonString(value)};
+}
+
+// The fields as JSON members: "key":value,... (no braces).
+std::string JsonMembers(const std::vector<Field>& fields) {
+  std::string members;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    absl::StrAppend(&members, i == 0 ? "" : ",", "\"", fields[i].key,
+                    "\":", fields[i].json_value);
+  }
+  return members;
 }
 
 void Print(const CommandIo& io, const std::vector<Field>& fields, bool json) {
@@ -42,12 +70,81 @@ void Print(const CommandIo& io, const std::vector<Field>& fields, bool json) {
     }
     return;
   }
-  std::string line = "{";
-  for (size_t i = 0; i < fields.size(); ++i) {
-    absl::StrAppend(&line, i == 0 ? "" : ",", "\"", fields[i].key,
-                    "\":", fields[i].json_value);
+  absl::FPrintF(io.out, "{%s}\n", JsonMembers(fields));
+}
+
+// The writer field of a log (its lock's holder), or of a chain
+// (writer.lock's): a pid, none, or unknown.
+absl::StatusOr<Field> WriterField(const std::string& lock_path, bool missing_is_none) {
+  absl::StatusOr<std::optional<pid_t>> writer = SharedMemory::WriterPid(lock_path);
+  if (!writer.ok()) {
+    // A chain that no writer ever opened has no writer.lock yet.
+    if (missing_is_none && absl::IsNotFound(writer.status())) return Field{"writer", "none", "null"};
+    return writer.status();
   }
-  absl::FPrintF(io.out, "%s}\n", line);
+  if (!writer->has_value()) return Field{"writer", "none", "null"};
+  if (**writer == 0) return Word("writer", "unknown");
+  return Number("writer", static_cast<uint64_t>(**writer));
+}
+
+// `stat DIR`: the chain's totals, then one line (an object) per file and
+// per foreign entry; see the header. A chain that is not whole is listed up
+// to the file with the problem, which is then reported (exit 1).
+int RunChain(const CommandIo& io, const std::string& dir, bool json) {
+  const Command& self = kStatCommand;
+  absl::StatusOr<ChainSnapshot> chain = OpenChainSnapshot(
+      dir, {.debug = DebugFromEnvironment(), .walk_frames = true});
+  if (!chain.ok()) return ReportFailure(io, self, dir, chain.status());
+  absl::StatusOr<Field> writer =
+      WriterField(ChainPath(dir, kChainLockFileName), /*missing_is_none=*/true);
+  if (!writer.ok()) return ReportFailure(io, self, dir, writer.status());
+
+  const ChainSettings& settings = chain->settings;
+  std::vector<Field> fields = {
+      Word("chain", dir),
+      Number("chain_id", settings.chain_id),
+      Number("file_capacity", settings.file_capacity),
+      Number("retain_files", settings.retain_files),
+      Number("retain_bytes", settings.retain_bytes),
+      Number("retain_seconds", settings.retain_seconds),
+      Number("files", chain->chain_files.size()),
+      Number("begin", chain->begin()),
+      Number("committed", chain->end()),
+      Number("frames", chain->frames()),
+      Number("bytes", chain->end() - chain->begin()),
+      *writer,
+  };
+  if (json) {
+    std::string files;
+    for (const ChainFileFacts& file : chain->chain_files) {
+      absl::StrAppend(&files, files.empty() ? "" : ",", "{",
+                      JsonMembers({Word("name", file.name), Number("base", file.base),
+                                   Number("end", file.end),
+                                   {"sealed", "", file.sealed ? "true" : "false"},
+                                   Number("frames", file.frames)}),
+                      "}");
+    }
+    std::string foreign;
+    for (const std::string& name : chain->foreign) {
+      absl::StrAppend(&foreign, foreign.empty() ? "" : ",", Word("", name).json_value);
+    }
+    absl::FPrintF(io.out, "{%s,\"file_list\":[%s],\"foreign\":[%s]}\n", JsonMembers(fields),
+                  files, foreign);
+  } else {
+    Print(io, fields, /*json=*/false);
+    for (const ChainFileFacts& file : chain->chain_files) {
+      absl::FPrintF(io.out, "file %s: base=%d end=%d sealed=%s frames=%d\n", file.name,
+                    file.base, file.end, file.sealed ? "yes" : "no", file.frames);
+    }
+    for (const std::string& name : chain->foreign) {
+      absl::FPrintF(io.out, "foreign %s: ignored\n", name);
+    }
+  }
+  if (!chain->problem.ok()) {
+    std::fflush(io.out);  // the listing stays in order before the error
+    return ReportFailure(io, self, dir, chain->problem);
+  }
+  return FinishOutput(io, self, kExitOk);
 }
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
@@ -58,6 +155,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   absl::StatusOr<std::string> file = parsed->File();
   if (!file.ok()) return ReportUsageError(io, self, file.status().message());
   const std::string& path = *file;
+  if (IsDirectory(path)) return RunChain(io, path, parsed->Has("json"));
 
   absl::StatusOr<LogSnapshot> log = OpenLogSnapshot(path, DebugFromEnvironment());
   if (!log.ok()) return ReportFailure(io, self, path, log.status());
@@ -72,7 +170,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
     if (!range.status().ok()) return ReportFailure(io, self, path, range.status());
   }
 
-  absl::StatusOr<std::optional<pid_t>> writer = SharedMemory::WriterPid(path);
+  absl::StatusOr<Field> writer = WriterField(path, /*missing_is_none=*/false);
   if (!writer.ok()) return ReportFailure(io, self, path, writer.status());
 
   const HeaderSnapshot& header = log->header;
@@ -93,13 +191,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
       {"used_percent", percent, percent},
       Word("format", FileFormatName(header.format)),
   };
-  if (!writer->has_value()) {
-    fields.push_back({"writer", "none", "null"});
-  } else if (**writer == 0) {
-    fields.push_back(Word("writer", "unknown"));
-  } else {
-    fields.push_back(Number("writer", static_cast<uint64_t>(**writer)));
-  }
+  fields.push_back(*writer);
   const std::optional<Geometry>& geometry = header.geometry;
   if (geometry.has_value()) {
     fields.push_back(Number("size", geometry->size));
@@ -114,8 +206,9 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 
 const Command kStatCommand = {
     "stat",
-    "stat FILE [--json]",
-    "print the log's header, committed size, frame count, format and writer",
+    "stat FILE|DIR [--json]",
+    "print the log's header, committed size, frame count, format and writer; for a "
+    "chain (DIR), its totals and each file's base, end and sealed state",
     &Run,
 };
 

@@ -4,46 +4,44 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "shmio/chain_directory.h"
 #include "shmio/format.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
+#include "tools/chain_snapshot.h"
 #include "tools/flag_parser.h"
 #include "tools/log_snapshot.h"
 
 namespace shmio::cli {
 namespace {
 
-// The first bad frame in [from, limit) of `shm`, with debug checks.
-struct WalkResult {
-  uint64_t frames = 0;
-  uint64_t bad_offset = 0;  // valid when !status.ok()
-  absl::Status status;
-};
-
-WalkResult Walk(const SharedMemory& shm, uint64_t from, uint64_t limit) {
-  WalkResult result;
-  uint64_t position = from;
-  while (position < limit) {
-    Frame frame;
-    if (!TryReadFrameAt(shm.data(), position, limit, /*debug=*/true, &frame)) {
-      result.bad_offset = position;
-      result.status = FrameDamageAt(shm.data(), position, limit,
-                                    /*debug=*/true, shm.path());
-      return result;
-    }
-    ++result.frames;
-    position = frame.end();
-  }
-  return result;
-}
-
 int ReportBadFrame(const CommandIo& io, const std::string& path,
-                   const WalkResult& walk) {
+                   const FrameWalk& walk) {
   absl::FPrintF(io.out, "bad frame at offset %d: %s\n", walk.bad_offset,
                 walk.status.message());
   absl::FPrintF(io.err, "shmio verify: %s: damaged at offset %d\n", path,
                 walk.bad_offset);
   return FinishOutput(io, kVerifyCommand, kExitFailure);
+}
+
+// `verify DIR`: every file of the chain and how they join (see the header).
+int RunChain(const CommandIo& io, const std::string& dir) {
+  const Command& self = kVerifyCommand;
+  absl::StatusOr<ChainSnapshot> chain =
+      OpenChainSnapshot(dir, {.debug = true, .walk_frames = true});
+  if (!chain.ok()) return ReportFailure(io, self, dir, chain.status());
+  if (chain->bad_frame.has_value()) {
+    const BadChainFrame& bad = *chain->bad_frame;
+    absl::FPrintF(io.out, "bad frame at position %d (offset %d of %s): %s\n", bad.position,
+                  bad.offset, bad.path, bad.message);
+    absl::FPrintF(io.err, "shmio verify: %s: damaged at offset %d (position %d)\n", bad.path,
+                  bad.offset, bad.position);
+    return FinishOutput(io, self, kExitFailure);
+  }
+  if (!chain->problem.ok()) return ReportFailure(io, self, dir, chain->problem);
+  absl::FPrintF(io.out, "ok: %d frames, %d bytes, %d files\n", chain->frames(),
+                chain->end() - chain->begin(), chain->chain_files.size());
+  return FinishOutput(io, self, kExitOk);
 }
 
 int Run(absl::Span<const std::string> args, const CommandIo& io) {
@@ -55,6 +53,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   absl::StatusOr<std::string> file = parsed->File();
   if (!file.ok()) return ReportUsageError(io, self, file.status().message());
   const std::string& path = *file;
+  if (IsDirectory(path)) return RunChain(io, path);
 
   absl::StatusOr<LogSnapshot> log = OpenLogSnapshot(path, /*debug=*/true);
   if (!log.ok()) {
@@ -70,7 +69,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
       return code;
     }
     uint64_t limit = std::min(header.committed, (*shm)->capacity());
-    WalkResult walk = Walk(**shm, header.data_offset, limit);
+    FrameWalk walk = WalkFrames(**shm, header.data_offset, limit, /*debug=*/true);
     if (!walk.status.ok()) return ReportBadFrame(io, path, walk);
     return code;
   }
@@ -79,7 +78,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
     return FinishOutput(io, self, kExitOk);
   }
 
-  WalkResult walk = Walk(*log->shm, log->data_offset, log->committed);
+  FrameWalk walk = WalkFrames(*log->shm, log->data_offset, log->committed, /*debug=*/true);
   if (!walk.status.ok()) return ReportBadFrame(io, path, walk);
   absl::FPrintF(io.out, "ok: %d frames, %d bytes\n", walk.frames,
                 log->committed - log->data_offset);
@@ -90,8 +89,9 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 
 const Command kVerifyCommand = {
     "verify",
-    "verify FILE",
-    "check every committed frame's bounds and leading == trailing sizes",
+    "verify FILE|DIR",
+    "check every committed frame's bounds and leading == trailing sizes; for a "
+    "chain (DIR), every file and that each starts where the one before ends",
     &Run,
 };
 
