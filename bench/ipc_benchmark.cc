@@ -37,8 +37,8 @@ ABSL_FLAG(std::vector<std::string>, throughput_payloads,
 ABSL_FLAG(std::vector<std::string>, latency_payloads,
           std::vector<std::string>({"32"}), "payload sizes for latency");
 ABSL_FLAG(std::vector<std::string>, transports, {},
-          "only these transports (default: all): shmio, shmio-inotify, "
-          "shmio-timer, pipe, uds, zmq, floor, reference");
+          "only these transports (default: all): shmio, shmio-chain, "
+          "shmio-inotify, shmio-timer, pipe, uds, zmq, floor, reference");
 ABSL_FLAG(uint64_t, messages, 20000000,
           "messages per throughput run (each transport may send fewer so a "
           "run stays short; shmio is bounded by --max_log_mb)");
@@ -51,8 +51,8 @@ ABSL_FLAG(bool, shmio_poll_only, false,
           "shmio busy-poll readers call Consumer::Poll() in a loop without "
           "Consumer::SpinUntilNew() (shows what its prefetch saves)");
 ABSL_FLAG(uint64_t, test_only_skip_message, ~uint64_t{0},
-          "tests only: the shmio throughput writer leaves out this message, "
-          "so the run must be reported as lossy");
+          "tests only: the shmio and shmio-chain throughput writers leave "
+          "out this message, so the run must be reported as lossy");
 ABSL_FLAG(uint64_t, timer_interval_ms, 1, "uvwatch timer mode interval, ms");
 ABSL_FLAG(int, writer_cpu, 0, "CPU for the writer / initiator process");
 ABSL_FLAG(int, reader_cpu, 1, "CPU for the reader / echoer process");
@@ -156,8 +156,9 @@ int Main() {
     for (const auto& transport : transports) known |= transport->name() == name;
     if (!known) {
       std::fprintf(stderr,
-                   "--transports: no transport '%s' (known: shmio, shmio-inotify, "
-                   "shmio-timer, pipe, uds, zmq, floor, reference)\n",
+                   "--transports: no transport '%s' (known: shmio, shmio-chain, "
+                   "shmio-inotify, shmio-timer, pipe, uds, zmq, floor, "
+                   "reference)\n",
                    name.c_str());
       return 2;
     }

@@ -85,8 +85,15 @@ struct Measure {
   Transport* transport;
   size_t payload_bytes;
   std::vector<double> a, b, c, d;  // msgs/s; or p50, p99, p99.9, max
+  std::vector<double> rolls;       // per run, for transports over a chain
   std::optional<std::string> error;
 };
+
+// Keeps how often the run that just ended rolled, when its transport rolls.
+void RecordRolls(Measure& m) {
+  const std::optional<uint64_t> rolls = m.transport->rolls_in_last_run();
+  if (rolls) m.rolls.push_back(static_cast<double>(*rolls));
+}
 
 }  // namespace
 
@@ -116,6 +123,7 @@ void RunAllMeasures(const std::vector<std::unique_ptr<Transport>>& transports,
         continue;
       }
       m.a.push_back(*rate);
+      RecordRolls(m);
       if (options.progress) {
         std::fprintf(stderr, "  round %d/%d: %s throughput payload=%zu: %.0f msgs/s\n",
                      run, options.runs, m.transport->name().c_str(),
@@ -140,6 +148,7 @@ void RunAllMeasures(const std::vector<std::unique_ptr<Transport>>& transports,
       m.b.push_back(p->p99_ns);
       m.c.push_back(p->p999_ns);
       m.d.push_back(p->max_ns);
+      RecordRolls(m);
       if (options.progress) {
         std::fprintf(stderr,
                      "  round %d/%d: %s latency payload=%zu: p50 %.0f ns, p99 "
@@ -162,6 +171,7 @@ void RunAllMeasures(const std::vector<std::unique_ptr<Transport>>& transports,
     std::vector<double> mb;
     for (double rate : m.a) mb.push_back(rate * static_cast<double>(m.payload_bytes) / 1e6);
     r.mb_per_s = Summarize(mb);
+    if (!m.rolls.empty()) r.rolls = Summarize(m.rolls);
     report->Add(r);
   }
   for (const Measure& m : latency) {
@@ -177,6 +187,7 @@ void RunAllMeasures(const std::vector<std::unique_ptr<Transport>>& transports,
     r.p99_ns = Summarize(m.b);
     r.p999_ns = Summarize(m.c);
     r.max_ns = Summarize(m.d);
+    if (!m.rolls.empty()) r.rolls = Summarize(m.rolls);
     report->Add(r);
   }
 }

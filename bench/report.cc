@@ -18,6 +18,15 @@ namespace {
 // The payload every target is stated for.
 constexpr size_t kTargetPayload = 32;
 
+// The transport over a chain, compared with one file (issue 11).
+constexpr const char* kChain = "shmio-chain";
+
+// " rolls=N" for a result over a chain, else nothing.
+std::string RollsField(const RunSummary& rolls) {
+  if (rolls.runs == 0) return "";
+  return absl::StrFormat(" rolls=%.0f", rolls.median);
+}
+
 std::string Pass(bool ok) { return ok ? "PASS" : "MISS"; }
 
 void AppendCsvRow(std::string* out, const std::string& kind,
@@ -129,7 +138,60 @@ std::vector<TargetCheck> Report::Targets() const {
     }
     targets.push_back(t);
   }
+  {
+    TargetCheck t{"chain_throughput_vs_shmio", ">= 0.8x shmio msgs/s (32 B)",
+                  "-", ""};
+    const ThroughputResult* chain = FindThroughput(kChain, kTargetPayload);
+    const ThroughputResult* shmio = FindThroughput("shmio", kTargetPayload);
+    if (chain == nullptr || shmio == nullptr || shmio->msgs_per_s.median <= 0) {
+      t.result = skipped("shmio-chain or shmio throughput");
+    } else {
+      const double ratio = chain->msgs_per_s.median / shmio->msgs_per_s.median;
+      t.got = absl::StrFormat("%.2fx, %.0f rolls per run", ratio,
+                              chain->rolls.median);
+      t.result = Pass(ratio >= 0.8);
+    }
+    targets.push_back(t);
+  }
+  {
+    TargetCheck t{"chain_p99_vs_shmio", "<= 2x shmio p99", "-", ""};
+    const LatencyResult* chain = FindLatency(kChain, kTargetPayload);
+    if (chain == nullptr || busy == nullptr || busy->p99_ns.median <= 0) {
+      t.result = skipped("shmio-chain or shmio latency");
+    } else {
+      const double ratio = chain->p99_ns.median / busy->p99_ns.median;
+      t.got = absl::StrFormat("%.2fx (%.0f ns vs %.0f ns), %.0f rolls per run",
+                              ratio, chain->p99_ns.median, busy->p99_ns.median,
+                              chain->rolls.median);
+      t.result = Pass(ratio <= 2);
+    }
+    targets.push_back(t);
+  }
   return targets;
+}
+
+std::string Report::ChainLines() const {
+  std::string out;
+  for (const ThroughputResult& r : throughput_) {
+    const ThroughputResult* shmio = FindThroughput("shmio", r.payload_bytes);
+    if (r.transport != kChain || shmio == nullptr || shmio->msgs_per_s.median <= 0) continue;
+    absl::StrAppendFormat(&out,
+                          "chain measure=throughput payload=%d chain_vs=shmio "
+                          "metric=msgs_per_s value=%.2f rolls=%.0f\n",
+                          r.payload_bytes,
+                          r.msgs_per_s.median / shmio->msgs_per_s.median,
+                          r.rolls.median);
+  }
+  for (const LatencyResult& r : latency_) {
+    const LatencyResult* shmio = FindLatency("shmio", r.payload_bytes);
+    if (r.transport != kChain || shmio == nullptr || shmio->p99_ns.median <= 0) continue;
+    absl::StrAppendFormat(&out,
+                          "chain measure=latency payload=%d chain_vs=shmio "
+                          "metric=p99_ns value=%.2f p50_value=%.2f rolls=%.0f\n",
+                          r.payload_bytes, r.p99_ns.median / shmio->p99_ns.median,
+                          r.p50_ns.median / shmio->p50_ns.median, r.rolls.median);
+  }
+  return out;
 }
 
 std::string Report::Text() const {
@@ -139,26 +201,27 @@ std::string Report::Text() const {
         &out,
         "transport=%s measure=throughput payload=%d msgs_per_s=%.0f "
         "mb_per_s=%.1f runs=%d msgs_per_s_min=%.0f msgs_per_s_max=%.0f "
-        "messages=%d\n",
+        "messages=%d%s\n",
         r.transport, r.payload_bytes, r.msgs_per_s.median, r.mb_per_s.median,
         r.msgs_per_s.runs, r.msgs_per_s.min, r.msgs_per_s.max,
-        r.messages_per_run);
+        r.messages_per_run, RollsField(r.rolls));
   }
   for (const LatencyResult& r : latency_) {
     absl::StrAppendFormat(
         &out,
         "transport=%s measure=latency payload=%d p50_ns=%.0f p99_ns=%.0f "
         "p999_ns=%.0f max_ns=%.0f runs=%d p50_ns_min=%.0f p50_ns_max=%.0f "
-        "samples=%d\n",
+        "samples=%d%s\n",
         r.transport, r.payload_bytes, r.p50_ns.median, r.p99_ns.median,
         r.p999_ns.median, r.max_ns.median, r.p50_ns.runs, r.p50_ns.min,
-        r.p50_ns.max, r.samples_per_run);
+        r.p50_ns.max, r.samples_per_run, RollsField(r.rolls));
   }
   // Ratios of shmio (busy-poll) to every other transport: throughput as
   // shmio/peer (above 1: shmio is faster), latency as shmio/peer (below 1:
   // shmio is faster).
+  // shmio-chain has lines of its own (ChainLines()).
   for (const ThroughputResult& r : throughput_) {
-    if (r.transport == "shmio") continue;
+    if (r.transport == "shmio" || r.transport == kChain) continue;
     const ThroughputResult* shmio = FindThroughput("shmio", r.payload_bytes);
     if (shmio == nullptr || r.msgs_per_s.median <= 0) continue;
     absl::StrAppendFormat(&out,
@@ -168,7 +231,7 @@ std::string Report::Text() const {
                           shmio->msgs_per_s.median / r.msgs_per_s.median);
   }
   for (const LatencyResult& r : latency_) {
-    if (r.transport == "shmio") continue;
+    if (r.transport == "shmio" || r.transport == kChain) continue;
     const LatencyResult* shmio = FindLatency("shmio", r.payload_bytes);
     if (shmio == nullptr || r.p50_ns.median <= 0) continue;
     absl::StrAppendFormat(&out,
@@ -177,6 +240,7 @@ std::string Report::Text() const {
                           r.payload_bytes, r.transport,
                           shmio->p50_ns.median / r.p50_ns.median);
   }
+  out += ChainLines();
   for (const TargetCheck& t : Targets()) {
     absl::StrAppendFormat(&out, "target name=%s want=\"%s\" got=\"%s\" result=%s\n",
                           t.name, t.want, t.got, t.result);
@@ -209,14 +273,20 @@ std::string Report::Csv() const {
   }
   for (const ThroughputResult& r : throughput_) {
     const ThroughputResult* shmio = FindThroughput("shmio", r.payload_bytes);
-    if (r.transport == "shmio" || shmio == nullptr || r.msgs_per_s.median <= 0) continue;
+    if (r.transport == "shmio" || r.transport == kChain || shmio == nullptr ||
+        r.msgs_per_s.median <= 0) {
+      continue;
+    }
     const double v = shmio->msgs_per_s.median / r.msgs_per_s.median;
     AppendCsvRow(&out, "ratio", "shmio/" + r.transport, "throughput",
                  r.payload_bytes, "msgs_per_s", RunSummary{v, v, v, 1}, "");
   }
   for (const LatencyResult& r : latency_) {
     const LatencyResult* shmio = FindLatency("shmio", r.payload_bytes);
-    if (r.transport == "shmio" || shmio == nullptr || r.p50_ns.median <= 0) continue;
+    if (r.transport == "shmio" || r.transport == kChain || shmio == nullptr ||
+        r.p50_ns.median <= 0) {
+      continue;
+    }
     const double v = shmio->p50_ns.median / r.p50_ns.median;
     AppendCsvRow(&out, "ratio", "shmio/" + r.transport, "latency",
                  r.payload_bytes, "p50_ns", RunSummary{v, v, v, 1}, "");

@@ -1,7 +1,7 @@
 // The results of one //bench:ipc run and how they are shown: one stable
 // key=value line per (transport, measure, payload), the ratios of shmio to
-// each peer and to the floor, the targets with PASS/MISS, and the
-// same as CSV and as a gnuplot chart.
+// each peer and to the floor, shmio-chain against shmio, the issues'
+// targets with PASS/MISS, and the same as CSV and as a gnuplot chart.
 #ifndef BENCH_REPORT_H_
 #define BENCH_REPORT_H_
 
@@ -20,6 +20,7 @@ struct ThroughputResult {
   uint64_t messages_per_run = 0;
   RunSummary msgs_per_s;
   RunSummary mb_per_s;  // payload bytes only, 10^6 bytes per MB
+  RunSummary rolls;     // files the writer rolled to; runs == 0: no chain
 };
 
 struct LatencyResult {
@@ -27,6 +28,7 @@ struct LatencyResult {
   size_t payload_bytes = 0;
   int64_t samples_per_run = 0;
   RunSummary p50_ns, p99_ns, p999_ns, max_ns;
+  RunSummary rolls;  // of the ping log (the pong log rolls alike); as above
 };
 
 // A measure that failed (a lossy or stuck run): reported, never a number.
@@ -57,8 +59,9 @@ class Report {
 
   bool has_failures() const { return !failures_.empty(); }
 
-  // The result lines, then ratio lines, then target lines, then error
-  // lines; see report.cc for the exact forms.
+  // The result lines, then ratio lines, then shmio-chain's lines
+  // (ChainLines()), then target lines, then error lines; see report.cc for
+  // the exact forms.
   std::string Text() const;
 
   // Same content as CSV with a header row:
@@ -72,6 +75,10 @@ class Report {
                          const std::string& subtitle) const;
 
   std::vector<TargetCheck> Targets() const;
+
+  // shmio-chain against shmio in this run, one line per measure and
+  // payload: throughput ratio, latency p99 (and p50) ratio, rolls per run.
+  std::string ChainLines() const;
 
  private:
   const ThroughputResult* FindThroughput(const std::string& transport,

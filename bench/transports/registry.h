@@ -15,16 +15,18 @@ struct TransportOptions {
   std::string socket_dir = "/tmp";    // ZeroMQ ipc:// socket files
   uint64_t max_log_bytes = 512ull << 20;
   uint64_t commit_every = 1;
-  // For tests of the checks only: the shmio throughput writer leaves out
-  // this message, so its reader must report a lossy run. ~0 = none.
+  // For tests of the checks only: the shmio and shmio-chain throughput
+  // writers leave out this message, so their readers must report a lossy
+  // run. ~0 = none.
   uint64_t skip_message_for_test = ~uint64_t{0};
   // shmio readers loop on Consumer::Poll() without SpinUntilNew().
   bool shmio_poll_only = false;
   uint64_t timer_interval_ms = 1;  // uvwatch timer mode
 };
 
-// shmio (busy poll), shmio through uvwatch (inotify, timer), pipe, uds,
-// zmq, the cache-line floor, and the hand-written reference log.
+// shmio (busy poll), shmio-chain (busy poll over a chain), shmio through
+// uvwatch (inotify, timer), pipe, uds, zmq, the cache-line floor, and the
+// hand-written reference log.
 std::vector<std::unique_ptr<Transport>> MakeAllTransports(
     const TransportOptions& options);
 

@@ -1,57 +1,47 @@
-// shmio with a busy-polling reader: the writer appends and commits each
-// message (or every `commit_every`), the reader busy-polls the way the
-// README tells users to: Consumer::SpinUntilNew(), then Consumer::Poll().
-// Latency uses two logs, ping (parent writes) and pong (child writes).
+// shmio with a busy-polling reader over one log file (the README's
+// "Reading" loop: Consumer::SpinUntilNew(), then Consumer::Poll()); the
+// loop itself is busy_poll_transport.h's, shared with shmio-chain.
 #ifndef BENCH_TRANSPORTS_SHMIO_BUSY_H_
 #define BENCH_TRANSPORTS_SHMIO_BUSY_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 
-#include "bench/transports/transport.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "bench/transports/busy_poll_transport.h"
+#include "bench/transports/shmio_files.h"
+#include "shmio/consumer.h"
+#include "shmio/shared_memory.h"
 
 namespace bench {
 
-class ShmioBusyTransport : public Transport {
- public:
-  // Logs go in `dir` (normally /dev/shm); a throughput log holds at most
-  // `max_log_bytes`; the writer commits every `commit_every` messages.
-  // `poll_only`: readers call Consumer::Poll() in a loop without
-  // SpinUntilNew(); shows what SpinUntilNew()'s prefetch saves a wake-up.
-  // `skip_message` (tests only): the throughput writer leaves that message
-  // out, to show the reader reports the loss.
-  ShmioBusyTransport(std::string dir, uint64_t max_log_bytes,
-                     uint64_t commit_every,
-                     uint64_t skip_message = ~uint64_t{0},
-                     bool poll_only = false);
+// One log file per log: created with the capacity the run needs,
+// prefaulted by both sides, unlinked afterwards.
+struct SingleFileLog {
+  static constexpr const char* kName = "shmio";
+  static constexpr bool kRolls = false;
 
-  std::string name() const override { return "shmio"; }
-  uint64_t ThroughputMessages(size_t payload_bytes,
-                              uint64_t budget) const override;
+  struct Writer {
+    LogWriter log;
+    shmio::Pool& appender() { return *log.pool; }
+    uint64_t rolls() const { return 0; }
+  };
+  struct Reader {
+    std::unique_ptr<shmio::SharedMemory> shm;
+    std::unique_ptr<shmio::Consumer> consumer;  // reads *shm
+    shmio::Consumer& cursor() { return *consumer; }
+  };
 
-  absl::Status PrepareThroughput(const ThroughputSpec& spec) override;
-  absl::Status ThroughputWriter(const ThroughputSpec& spec,
-                                SharedControl* control) override;
-  absl::Status ThroughputReader(const ThroughputSpec& spec,
-                                SharedControl* control) override;
-
-  absl::Status PrepareLatency(const LatencySpec& spec) override;
-  absl::Status LatencyInitiator(const LatencySpec& spec,
-                                SharedControl* control,
-                                std::vector<int64_t>* one_way_ns) override;
-  absl::Status LatencyEchoer(const LatencySpec& spec,
-                             SharedControl* control) override;
-
-  void Cleanup() override;
-
- private:
-  bool poll_only_;
-  std::string dir_;
-  uint64_t max_log_bytes_;
-  uint64_t commit_every_;
-  uint64_t skip_message_;
-  std::string data_path_;  // throughput log, or latency ping log
-  std::string pong_path_;  // latency pong log
+  static absl::Status Create(const std::string& path, uint64_t bytes);
+  static absl::StatusOr<Writer> OpenWriter(const std::string& path);
+  static absl::StatusOr<Reader> OpenReader(const std::string& path);
+  static void Remove(const std::string& path);
 };
+
+extern template class BusyPollTransport<SingleFileLog>;
+using ShmioBusyTransport = BusyPollTransport<SingleFileLog>;
 
 }  // namespace bench
 

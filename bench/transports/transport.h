@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,12 @@ class Transport {
 
   // Round trips for a latency run (fewer for slow transports).
   virtual uint64_t LatencyRoundTrips(uint64_t budget) const { return budget; }
+
+  // Transports over a chain: how many times the last run's writer rolled
+  // to a new file (read in the parent after the run). Others: none.
+  virtual std::optional<uint64_t> rolls_in_last_run() const {
+    return std::nullopt;
+  }
 
   virtual absl::Status PrepareThroughput(const ThroughputSpec& spec) = 0;
   virtual absl::Status ThroughputWriter(const ThroughputSpec& spec,

@@ -72,7 +72,8 @@ TEST(IpcSmokeTest, QuickRunMeasuresEveryTransportAndVerifiesEveryMessage) {
     EXPECT_GT(Number(line, "messages"), 0) << line;
   }
   EXPECT_EQ(throughput,
-            (std::set<std::string>{"shmio/32", "shmio/1024", "pipe/32",
+            (std::set<std::string>{"shmio/32", "shmio/1024", "shmio-chain/32",
+                                   "shmio-chain/1024", "pipe/32",
                                    "pipe/1024", "uds/32", "uds/1024", "zmq/32",
                                    "zmq/1024", "reference/32",
                                    "reference/1024"}))
@@ -89,15 +90,25 @@ TEST(IpcSmokeTest, QuickRunMeasuresEveryTransportAndVerifiesEveryMessage) {
     EXPECT_LE(p99, p999) << line;
     EXPECT_LE(p999, max) << line;
   }
-  EXPECT_EQ(latency, (std::set<std::string>{"shmio", "shmio-inotify",
+  EXPECT_EQ(latency, (std::set<std::string>{"shmio", "shmio-chain", "shmio-inotify",
                                             "shmio-timer", "pipe", "uds", "zmq",
                                             "floor", "reference"}))
       << run.out;
 
   EXPECT_FALSE(LinesStartingWith(run.out, "ratio measure=throughput payload=32 shmio_vs=uds").empty());
   EXPECT_FALSE(LinesStartingWith(run.out, "ratio measure=latency payload=32 shmio_vs=floor").empty());
+  // shmio-chain against shmio, with the rolls its writers did.
+  for (const char* prefix :
+       {"chain measure=throughput payload=32 chain_vs=shmio metric=msgs_per_s",
+        "chain measure=throughput payload=1024 chain_vs=shmio metric=msgs_per_s",
+        "chain measure=latency payload=32 chain_vs=shmio metric=p99_ns"}) {
+    const std::vector<std::string> lines = LinesStartingWith(run.out, prefix);
+    ASSERT_EQ(lines.size(), 1u) << prefix << "\n" << run.out;
+    EXPECT_GT(Number(lines[0], "value"), 0) << lines[0];
+    EXPECT_GT(Number(lines[0], "rolls"), 0) << lines[0];
+  }
   const std::vector<std::string> targets = LinesStartingWith(run.out, "target ");
-  EXPECT_EQ(targets.size(), 5u) << run.out;
+  EXPECT_EQ(targets.size(), 7u) << run.out;
   for (const std::string& line : targets) {
     const std::string result = Field(line, "result");
     EXPECT_TRUE(result == "PASS" || result == "MISS") << line;
@@ -110,19 +121,35 @@ TEST(IpcSmokeTest, QuickRunMeasuresEveryTransportAndVerifiesEveryMessage) {
   EXPECT_EQ(ReadFile(png).substr(0, 4), "\x89PNG");
 }
 
-TEST(IpcSmokeTest, ALostMessageFailsTheRun) {
+// Both busy-poll transports share one reader loop; each must still report
+// the loss (for the chain, message 1000 is in a later file than the first).
+class LostMessageTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(LostMessageTest, ALostMessageFailsTheRun) {
+  const std::string transport = GetParam();
   ProgramResult run = RunIpc(
-      {"--quick", "--transports=shmio", "--latency_payloads=",
+      {"--quick", "--transports=" + transport, "--latency_payloads=",
        "--throughput_payloads=32", "--test_only_skip_message=1000",
        "--reader_cpu=" + ReaderCpu()});
   EXPECT_EQ(run.exit_code, 1) << run.out;
   const std::vector<std::string> errors = LinesStartingWith(run.out, "error ");
   ASSERT_EQ(errors.size(), 1u) << run.out;
+  EXPECT_NE(errors[0].find("transport=" + transport + " "), std::string::npos)
+      << errors[0];
   EXPECT_NE(errors[0].find("expected message 1000, got 1001"), std::string::npos)
       << errors[0];
-  EXPECT_TRUE(LinesStartingWith(run.out, "transport=shmio measure=throughput").empty())
+  EXPECT_TRUE(LinesStartingWith(run.out,
+                                "transport=" + transport + " measure=throughput")
+                  .empty())
       << run.out;
 }
+
+INSTANTIATE_TEST_SUITE_P(BusyPoll, LostMessageTest,
+                         testing::Values("shmio", "shmio-chain"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param == "shmio" ? std::string("Shmio")
+                                                        : std::string("ShmioChain");
+                         });
 
 }  // namespace
 }  // namespace bench_test

@@ -90,6 +90,38 @@ TEST(ReportTest, TimerBoundIsIntervalPlusOneWakeUp) {
   EXPECT_TRUE(Contains(beyond.Text(), "bound 1040 us\" result=MISS")) << beyond.Text();
 }
 
+TEST(ReportTest, ChainIsComparedWithOneFileAndShowsItsRolls) {
+  Report report(1);
+  report.Add(Throughput("shmio", 50e6));
+  ThroughputResult chain = Throughput("shmio-chain", 45e6);  // 0.9x: PASS
+  chain.rolls = Same(256);
+  report.Add(chain);
+  report.Add(Latency("shmio", 300));                         // p99 600
+  LatencyResult chain_latency = Latency("shmio-chain", 700);  // p99 1400: MISS
+  chain_latency.rolls = Same(240);
+  report.Add(chain_latency);
+  const std::string text = report.Text();
+  EXPECT_TRUE(Contains(text, "messages=100 rolls=256\n")) << text;
+  EXPECT_TRUE(Contains(text, "samples=1000 rolls=240\n")) << text;
+  EXPECT_TRUE(Contains(text,
+                       "chain measure=throughput payload=32 chain_vs=shmio "
+                       "metric=msgs_per_s value=0.90 rolls=256\n"))
+      << text;
+  EXPECT_TRUE(Contains(text,
+                       "chain measure=latency payload=32 chain_vs=shmio "
+                       "metric=p99_ns value=2.33 p50_value=2.33 rolls=240\n"))
+      << text;
+  // The generic shmio ratios leave the chain to its own lines.
+  EXPECT_FALSE(Contains(text, "shmio_vs=shmio-chain")) << text;
+  EXPECT_TRUE(Contains(text, "target name=chain_throughput_vs_shmio want=\">= 0.8x "
+                             "shmio msgs/s (32 B)\" got=\"0.90x, 256 rolls per run\" "
+                             "result=PASS"))
+      << text;
+  EXPECT_TRUE(Contains(text, "target name=chain_p99_vs_shmio")) << text;
+  EXPECT_TRUE(Contains(text, "(1400 ns vs 600 ns), 240 rolls per run\" result=MISS"))
+      << text;
+}
+
 TEST(ReportTest, FailuresAreErrorLinesNotNumbers) {
   Report report(1);
   report.Add(FailedMeasure{"shmio", "throughput", 32, "lossy run"});
