@@ -62,6 +62,9 @@ class ChainFilePreparer {
 
  private:
   void Run();
+  // Lets this thread run on every CPU the process may use, not only the
+  // one its writer is pinned to.
+  static void RunOnAnyAllowedCpu();
   void ApplyRetention(const ChainSettings& settings, uint64_t current_base);
   // True when a named reader (not dropped) is before position `end`.
   bool NeededByNamedReader(uint64_t chain_id, uint64_t end) const;
