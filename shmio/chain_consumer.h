@@ -109,7 +109,11 @@ class ChainConsumer {
   absl::Status SeekToBeginning();
 
   // The position of the next frame to read.
-  uint64_t cursor() const { return file_.PositionOf(consumer_->cursor()); }
+  // (A fresh Consumer's cursor is 0, "the first frame": the file's base.)
+  uint64_t cursor() const {
+    const uint64_t offset = consumer_->cursor();
+    return offset < file_.data_offset ? file_.base_position : file_.PositionOf(offset);
+  }
 
   // The committed end of the current file, as a position (the chain's, when
   // the current file is the last). Errors as Consumer::Committed().
