@@ -120,13 +120,13 @@ ShmFile::ShmFile(absl::string_view name) {
 
 ShmFile::~ShmFile() { unlink(path_.c_str()); }
 
-ShmDir::ShmDir(absl::string_view name) : path_(ShmFile(name).path()) {
-  std::filesystem::remove_all(path_);
+ShmDir::ShmDir(absl::string_view name) : ShmFile(name) {
+  std::filesystem::remove_all(path());
 }
 
 ShmDir::~ShmDir() {
   std::error_code ignored;  // a test that failed half-way leaves what it left
-  std::filesystem::remove_all(path_, ignored);
+  std::filesystem::remove_all(path(), ignored);
 }
 
 void LoopTest::SetUp() { ASSERT_EQ(uv_loop_init(&loop_), 0); }

@@ -43,18 +43,12 @@ class ShmFile {
   std::string path_;
 };
 
-// A unique directory path under /dev/shm with the pid in it (for a chain;
-// not made here), removed with everything in it on destruction.
-class ShmDir {
+// A ShmFile's path for a directory (a chain's; not made here), removed
+// with everything in it on destruction.
+class ShmDir : public ShmFile {
  public:
   explicit ShmDir(absl::string_view name);
   ~ShmDir();
-  ShmDir(const ShmDir&) = delete;
-  ShmDir& operator=(const ShmDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 // A test fixture owning a uv loop. TearDown runs the loop's pending close
