@@ -60,21 +60,21 @@ FramePrinter::FramePrinter(std::FILE* out, OutputFormat format,
                            bool with_cursor)
     : out_(out), format_(format), with_cursor_(with_cursor) {}
 
-bool FramePrinter::Print(const Frame& frame) {
+bool FramePrinter::Print(absl::Span<const uint8_t> payload, uint64_t cursor) {
   line_.clear();
-  if (with_cursor_) absl::StrAppend(&line_, frame.offset, "\t");
+  if (with_cursor_) absl::StrAppend(&line_, cursor, "\t");
   switch (format_) {
     case OutputFormat::kHex:
-      AppendHex(frame.payload, &line_);
+      AppendHex(payload, &line_);
       break;
     case OutputFormat::kText:
-      line_.append(reinterpret_cast<const char*>(frame.payload.data()),
-                   frame.payload.size());
+      line_.append(reinterpret_cast<const char*>(payload.data()),
+                   payload.size());
       break;
     case OutputFormat::kJson:
-      absl::StrAppend(&line_, "{\"cursor\":", frame.offset,
-                      ",\"size\":", frame.payload.size(), ",\"hex\":\"");
-      AppendHex(frame.payload, &line_);
+      absl::StrAppend(&line_, "{\"cursor\":", cursor,
+                      ",\"size\":", payload.size(), ",\"hex\":\"");
+      AppendHex(payload, &line_);
       line_.append("\"}");
       break;
   }

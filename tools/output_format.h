@@ -5,8 +5,9 @@
 //   text  the payload bytes as they are, then "\n"
 //   json  {"cursor":N,"size":N,"hex":"..."} (size = payload bytes)
 //
-// With a cursor prefix every line starts with the frame's offset (decimal)
-// and a tab, whatever the format.
+// With a cursor prefix every line starts with the frame's cursor (decimal:
+// its offset in a file, its position in a chain) and a tab, whatever the
+// format.
 #ifndef SHMIO_TOOLS_OUTPUT_FORMAT_H_
 #define SHMIO_TOOLS_OUTPUT_FORMAT_H_
 
@@ -37,7 +38,9 @@ class FramePrinter {
 
   // Prints one frame. Returns false when the stream failed (e.g. a closed
   // pipe); the caller should stop and report it.
-  bool Print(const Frame& frame);
+  bool Print(const Frame& frame) { return Print(frame.payload, frame.offset); }
+  // Prints one frame whose cursor is `cursor` (a chain frame's position).
+  bool Print(absl::Span<const uint8_t> payload, uint64_t cursor);
 
  private:
   std::FILE* out_;

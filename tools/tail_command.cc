@@ -11,6 +11,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "shmio/chain_consumer.h"
+#include "shmio/chain_directory.h"
+#include "shmio/chain_range.h"
 #include "shmio/iterator.h"
 #include "shmio/shared_memory.h"
 #include "tools/flag_parser.h"
@@ -44,7 +47,9 @@ absl::StatusOr<From> ParseFrom(const std::optional<std::string>& value) {
   absl::StatusOr<uint64_t> cursor = ParseUnsigned("from", *value);
   if (!cursor.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--from=%s: expected begin, end or a cursor (a byte offset)", *value));
+        "--from=%s: expected begin, end or a cursor (a byte offset in a file, a "
+        "position in a chain)",
+        *value));
   }
   from.start = uvwatch::Start::kCursor;
   from.cursor = *cursor;
@@ -81,6 +86,35 @@ int PrintCommitted(const std::string& path, const From& from,
   if (!frames.status().ok()) {
     std::fflush(io.out);
     return ReportFailure(io, self, path, frames.status());
+  }
+  return FinishOutput(io, self, kExitOk);
+}
+
+// Prints what a chain (a directory) holds now, from `from`, across its
+// files, and returns the exit code. Cursors are chain positions.
+int PrintChainCommitted(const std::string& directory, const From& from,
+                        FramePrinter& printer, const CommandIo& io) {
+  const Command& self = kTailCommand;
+  ChainStart start;
+  if (from.start == uvwatch::Start::kEnd) start.kind = ChainStart::kEnd;
+  if (from.start == uvwatch::Start::kCursor) start = {ChainStart::kPosition, from.cursor};
+  absl::StatusOr<std::unique_ptr<ChainConsumer>> chain =
+      ChainConsumer::Open(directory, start, DebugFromEnvironment());
+  // Unavailable: no file yet, so nothing committed (as an empty log).
+  if (absl::IsUnavailable(chain.status()) && from.start != uvwatch::Start::kCursor) {
+    return FinishOutput(io, self, kExitOk);
+  }
+  if (!chain.ok()) return ReportFailure(io, self, directory, chain.status());
+  absl::StatusOr<ChainFrameRange> frames = (*chain)->GetData();
+  if (!frames.ok()) return ReportFailure(io, self, directory, frames.status());
+  for (const ChainFrame& frame : *frames) {
+    if (!printer.Print(frame.payload, frame.position)) {
+      return FinishOutput(io, self, kExitFailure);
+    }
+  }
+  if (!frames->status().ok()) {
+    std::fflush(io.out);
+    return ReportFailure(io, self, directory, frames->status());
   }
   return FinishOutput(io, self, kExitOk);
 }
@@ -152,6 +186,12 @@ class Follower {
 
   // Opens the subscription, or waits for a log that is being created.
   absl::Status TryToFollow() {
+    // A chain's subscription waits for a file by itself, and checks a
+    // position given with --from when it opens.
+    if (IsDirectory(path_)) {
+      return Subscribe(uvwatch::Subscription::OpenChain(&loop_, path_, options_,
+                                                        OnBatchCallback(), OnErrorCallback()));
+    }
     absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
         SharedMemory::Open(Options{.path = path_});
     if (absl::IsUnavailable(shm.status())) {
@@ -171,12 +211,23 @@ class Follower {
       if (!status.ok()) return status;
     }
     shm_ = *std::move(shm);
-    auto subscription = uvwatch::Subscription::Open(
-        &loop_, shm_.get(), options_,
-        [this](const shmio::Batch& batch) { OnBatch(batch); },
-        [this](const absl::Status& error) {
-          Stop(ReportFailure(io_, kTailCommand, path_, error));
-        });
+    return Subscribe(uvwatch::Subscription::Open(&loop_, shm_.get(), options_,
+                                                 OnBatchCallback(), OnErrorCallback()));
+  }
+
+  uvwatch::Subscription::BatchCallback OnBatchCallback() {
+    return [this](const shmio::Batch& batch) { OnBatch(batch); };
+  }
+
+  uvwatch::Subscription::ErrorCallback OnErrorCallback() {
+    return [this](const absl::Status& error) {
+      Stop(ReportFailure(io_, kTailCommand, path_, error));
+    };
+  }
+
+  // Keeps the subscription Open() or OpenChain() made, or says why there is
+  // none.
+  absl::Status Subscribe(absl::StatusOr<uvwatch::Subscription*> subscription) {
     if (!subscription.ok()) {
       // The library's advice in the CLI's words, said once.
       return absl::Status(
@@ -197,7 +248,8 @@ class Follower {
 
   void OnBatch(const shmio::Batch& batch) {
     for (const Frame& frame : batch.frames) {
-      if (!printer_.Print(frame)) {
+      // The frame's cursor: its offset, or in a chain its position.
+      if (!printer_.Print(frame.payload, batch.CursorOf(frame))) {
         Stop(FinishOutput(io_, kTailCommand, kExitFailure));
         return;
       }
@@ -275,7 +327,10 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   }
 
   FramePrinter printer(io.out, *format, parsed->Has("cursor"));
-  if (!parsed->Has("follow")) return PrintCommitted(path, *from, printer, io);
+  if (!parsed->Has("follow")) {
+    if (IsDirectory(path)) return PrintChainCommitted(path, *from, printer, io);
+    return PrintCommitted(path, *from, printer, io);
+  }
 
   uvwatch::Options options;
   options.mode = *mode;
@@ -290,10 +345,11 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 
 const Command kTailCommand = {
     "tail",
-    "tail FILE [-f] [--mode=auto|inotify|timer] [--interval=MS] "
+    "tail FILE|DIR [-f] [--mode=auto|inotify|timer] [--interval=MS] "
     "[--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor]",
-    "print committed payloads like dump; with -f keep following new ones "
-    "(libuv; inotify woken by the writer's doorbell, or polling) until "
+    "print committed payloads like dump (of a file, or a chain's directory "
+    "across its files); with -f keep following new ones, across a chain's "
+    "rolls (libuv; inotify woken by the writer's doorbell, or polling) until "
     "SIGINT/SIGTERM",
     &Run,
 };

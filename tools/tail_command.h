@@ -1,4 +1,4 @@
-// `shmio tail FILE [-f] [--mode=auto|inotify|timer] [--interval=MS]
+// `shmio tail FILE|DIR [-f] [--mode=auto|inotify|timer] [--interval=MS]
 //  [--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor]`:
 // prints payloads one per line exactly like `dump`, flushing after every
 // batch so a pipe or file sees each batch as it arrives.
@@ -12,6 +12,12 @@
 // auto's fallback). --mode=inotify on a file written by the Node.js library
 // (which never rings) is an error that says to use auto or timer. An error
 // while following (file removed or replaced, damage) is printed and exits 1.
+//
+// DIR is a chain (shmio/chain_writer.h): tail prints its frames across its
+// files, and -f follows it across rolls in every mode (waiting for its
+// first file when it has none). Cursors, printed with --cursor and taken by
+// --from, are chain positions. Files that retention removed before tail
+// read them end -f with an error naming the oldest position left.
 #ifndef SHMIO_TOOLS_TAIL_COMMAND_H_
 #define SHMIO_TOOLS_TAIL_COMMAND_H_
 

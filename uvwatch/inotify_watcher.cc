@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "shmio/chain_directory.h"
 #include "shmio/consumer.h"
 #include "uvwatch/uv_status.h"
 
@@ -60,37 +61,54 @@ std::string InotifyFailure(int uv_code) {
 
 InotifyWatcher::InotifyWatcher(std::string path,
                                std::unique_ptr<shmio::Doorbell> doorbell,
+                               std::string directory,
                                uint64_t safety_interval_ms,
                                uint64_t poll_interval_ms, WakeCallback on_wake,
                                NoticeCallback on_notice)
     : path_(std::move(path)),
       doorbell_(std::move(doorbell)),
+      directory_(std::move(directory)),
       safety_interval_ms_(safety_interval_ms),
       poll_interval_ms_(poll_interval_ms),
       on_wake_(std::move(on_wake)),
       on_notice_(std::move(on_notice)) {}
 
-InotifyWatcher* InotifyWatcher::Create(
-    uv_loop_t* loop, std::string path,
-    std::unique_ptr<shmio::Doorbell> doorbell, uint64_t safety_interval_ms,
-    uint64_t poll_interval_ms, WakeCallback on_wake, NoticeCallback on_notice) {
-  auto* watcher = new InotifyWatcher(std::move(path), std::move(doorbell),
-                                     safety_interval_ms, poll_interval_ms,
-                                     std::move(on_wake), std::move(on_notice));
-  // Neither init can fail on Linux: they only link the handles into the
-  // loop (the inotify descriptor is created by uv_fs_event_start).
+InotifyWatcher* InotifyWatcher::CreateOn(uv_loop_t* loop,
+                                         InotifyWatcher* watcher) {
+  // No init can fail on Linux: they only link the handles into the loop
+  // (the inotify descriptor is created by uv_fs_event_start).
   uv_fs_event_init(loop, &watcher->event_);
   uv_timer_init(loop, &watcher->safety_timer_);
   watcher->event_.data = watcher;
   watcher->safety_timer_.data = watcher;
+  watcher->open_handles_ = 2;
+  if (!watcher->directory_.empty()) {
+    uv_fs_event_init(loop, &watcher->directory_event_);
+    watcher->directory_event_.data = watcher;
+    ++watcher->open_handles_;
+  }
   return watcher;
 }
 
-absl::Status InotifyWatcher::Start() {
-  if (closing_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("inotify watcher on ", path_, " is closed"));
-  }
+InotifyWatcher* InotifyWatcher::Create(
+    uv_loop_t* loop, std::string path,
+    std::unique_ptr<shmio::Doorbell> doorbell, uint64_t safety_interval_ms,
+    uint64_t poll_interval_ms, WakeCallback on_wake, NoticeCallback on_notice) {
+  return CreateOn(loop, new InotifyWatcher(std::move(path), std::move(doorbell),
+                                           /*directory=*/"", safety_interval_ms,
+                                           poll_interval_ms, std::move(on_wake),
+                                           std::move(on_notice)));
+}
+
+InotifyWatcher* InotifyWatcher::CreateForChain(
+    uv_loop_t* loop, std::string directory, uint64_t safety_interval_ms,
+    uint64_t poll_interval_ms, WakeCallback on_wake, NoticeCallback on_notice) {
+  return CreateOn(loop, new InotifyWatcher(/*path=*/"", nullptr, std::move(directory),
+                                           safety_interval_ms, poll_interval_ms,
+                                           std::move(on_wake), std::move(on_notice)));
+}
+
+absl::Status InotifyWatcher::StartFileWatch() {
   int started = uv_fs_event_start(&event_, &InotifyWatcher::OnFileEvent,
                                   path_.c_str(), /*flags=*/0);
   if (started != 0) {
@@ -98,15 +116,62 @@ absl::Status InotifyWatcher::Start() {
                                           " with inotify: ",
                                           InotifyFailure(started)));
   }
-  return UvStatus(uv_timer_start(&safety_timer_, &InotifyWatcher::OnSafetyTick,
-                                 Period(), Period()),
-                  absl::StrCat("uv_timer_start (safety timer for ", path_,
-                               ")"));
+  return absl::OkStatus();
+}
+
+absl::Status InotifyWatcher::Follow(std::string path,
+                                    std::unique_ptr<shmio::Doorbell> doorbell) {
+  if (closing_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("inotify watcher on ", directory_, " is closed"));
+  }
+  // libuv removes the inotify watch of the old file once no handle of this
+  // loop watches it: an old file that retention unlinks keeps none.
+  uv_fs_event_stop(&event_);
+  path_ = std::move(path);
+  doorbell_ = std::move(doorbell);
+  asleep_ = false;  // armed on the old file, if at all: not on this one
+  if (!started_) return absl::OkStatus();  // Start() watches it
+  absl::Status watched = StartFileWatch();
+  if (!watched.ok()) {
+    path_.clear();
+    doorbell_.reset();
+  }
+  return watched;
+}
+
+absl::Status InotifyWatcher::Start() {
+  if (closing_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "inotify watcher on ", path_.empty() ? directory_ : path_, " is closed"));
+  }
+  if (doorbell_ != nullptr) {
+    absl::Status watched = StartFileWatch();
+    if (!watched.ok()) return watched;
+  }
+  if (!directory_.empty()) {
+    int started = uv_fs_event_start(&directory_event_, &InotifyWatcher::OnDirectoryEvent,
+                                    directory_.c_str(), /*flags=*/0);
+    if (started != 0) {
+      return UvStatus(started, absl::StrCat("cannot watch the chain directory ",
+                                            directory_, " with inotify: ",
+                                            InotifyFailure(started)));
+    }
+  }
+  absl::Status timer =
+      UvStatus(uv_timer_start(&safety_timer_, &InotifyWatcher::OnSafetyTick,
+                              Period(), Period()),
+               absl::StrCat("uv_timer_start (safety timer for ",
+                            path_.empty() ? directory_ : path_, ")"));
+  started_ = timer.ok();
+  return timer;
 }
 
 void InotifyWatcher::Stop() {
   if (closing_) return;
+  started_ = false;
   uv_fs_event_stop(&event_);
+  if (!directory_.empty()) uv_fs_event_stop(&directory_event_);
   uv_timer_stop(&safety_timer_);
 }
 
@@ -123,6 +188,11 @@ bool InotifyWatcher::PrepareToSleep(uint64_t cursor) {
   //     `committed` and we read again instead of sleeping.
   // A ring that happens before we reach the poll phase is not lost either:
   // the kernel queues the inotify event until libuv reads it.
+  if (doorbell_ == nullptr) {
+    // A chain with no file yet: the directory's events wake us.
+    asleep_ = false;
+    return false;
+  }
   const bool moved = doorbell_->ArmAndLoadCommitted() != cursor;
   asleep_ = !moved;
   armed_cursor_ = cursor;
@@ -145,6 +215,10 @@ void InotifyWatcher::Close(ClosedCallback on_closed) {
   uv_close(reinterpret_cast<uv_handle_t*>(&event_), &InotifyWatcher::OnClose);
   uv_close(reinterpret_cast<uv_handle_t*>(&safety_timer_),
            &InotifyWatcher::OnClose);
+  if (!directory_.empty()) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&directory_event_),
+             &InotifyWatcher::OnClose);
+  }
 }
 
 void InotifyWatcher::OnFileEvent(uv_fs_event_t* event, const char* filename,
@@ -160,6 +234,20 @@ void InotifyWatcher::OnFileEvent(uv_fs_event_t* event, const char* filename,
     uv_timer_start(&self->safety_timer_, &InotifyWatcher::OnSafetyTick,
                    self->Period(), self->Period());
   }
+  self->on_wake_();
+}
+
+void InotifyWatcher::OnDirectoryEvent(uv_fs_event_t* event,
+                                      const char* filename, int events,
+                                      int status) {
+  // A chain file's name appearing or going (UV_RENAME: IN_CREATE,
+  // IN_MOVED_TO, IN_DELETE) or an error means "look again"; a change inside
+  // a file (a ring: the file's own watch has it) or to chain.conf does not.
+  const bool chain_file = filename != nullptr &&
+                          shmio::ParseChainFileName(filename).has_value();
+  if (status == 0 && !(chain_file && (events & UV_RENAME) != 0)) return;
+  auto* self = static_cast<InotifyWatcher*>(event->data);
+  self->asleep_ = false;
   self->on_wake_();
 }
 

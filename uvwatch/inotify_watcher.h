@@ -28,6 +28,16 @@
 // Files written by the Node.js library from the start have no doorbell:
 // watch them with a TimerWatcher.
 //
+// A chain (CreateForChain) is read one file at a time: the watch follows
+// the file being read (Follow() moves it, so the old file, which retention
+// may unlink, keeps no watch), and a third handle watches the chain's
+// directory, so that a new file appearing (IN_CREATE, IN_MOVED_TO) wakes a
+// reader waiting for the chain's first file or at the end of a file a dead
+// writer left unsealed. libuv watches a directory for every kind of event;
+// those that are not a chain file's name appearing or going are ignored
+// (a ring in a file of the directory shows there too, and the file's own
+// watch has it).
+//
 // Lifetime: heap-allocated by Create(), never moves (both handles' data ==
 // this), deleted only in the close callback of the second of its two
 // handles after Close(); see watcher.h.
@@ -65,7 +75,22 @@ class InotifyWatcher final : public Watcher {
                                 uint64_t poll_interval_ms, WakeCallback on_wake,
                                 NoticeCallback on_notice);
 
-  // Starts the inotify watch on the file and the safety timer. Errors name
+  // Creates a stopped watcher for the chain in `directory`: it watches the
+  // directory, and a file once Follow() names one.
+  static InotifyWatcher* CreateForChain(uv_loop_t* loop, std::string directory,
+                                        uint64_t safety_interval_ms,
+                                        uint64_t poll_interval_ms,
+                                        WakeCallback on_wake,
+                                        NoticeCallback on_notice);
+
+  // Moves the file watch to the log at `path`, whose doorbell is
+  // `doorbell`: the reader moved on to another file of its chain. The old
+  // file's inotify watch is removed. Errors as Start(), naming `path`; the
+  // watcher then watches no file (the directory and the timer still wake).
+  absl::Status Follow(std::string path, std::unique_ptr<shmio::Doorbell> doorbell);
+
+  // Starts the inotify watch on the file (and the directory, for a chain)
+  // and the safety timer. Errors name
   // the file and the limit that was reached, with its value: the inotify
   // instance limit (fs.inotify.max_user_instances, EMFILE), the watch limit
   // (fs.inotify.max_user_watches, ENOSPC), or the descriptor limit (ulimit
@@ -81,8 +106,13 @@ class InotifyWatcher final : public Watcher {
 
  private:
   InotifyWatcher(std::string path, std::unique_ptr<shmio::Doorbell> doorbell,
-                 uint64_t safety_interval_ms, uint64_t poll_interval_ms,
-                 WakeCallback on_wake, NoticeCallback on_notice);
+                 std::string directory, uint64_t safety_interval_ms,
+                 uint64_t poll_interval_ms, WakeCallback on_wake,
+                 NoticeCallback on_notice);
+  static InotifyWatcher* CreateOn(uv_loop_t* loop, InotifyWatcher* watcher);
+
+  // Starts the watch on path_ (there is one: doorbell_ is set).
+  absl::Status StartFileWatch();
 
   // The safety timer's period now: poll_interval_ms_ while the writer does
   // not ring, else safety_interval_ms_.
@@ -92,13 +122,17 @@ class InotifyWatcher final : public Watcher {
 
   static void OnFileEvent(uv_fs_event_t* event, const char* filename,
                           int events, int status);
+  static void OnDirectoryEvent(uv_fs_event_t* event, const char* filename,
+                               int events, int status);
   static void OnSafetyTick(uv_timer_t* timer);
   static void OnClose(uv_handle_t* handle);
 
   uv_fs_event_t event_;
   uv_timer_t safety_timer_;
-  const std::string path_;
-  std::unique_ptr<shmio::Doorbell> doorbell_;
+  uv_fs_event_t directory_event_;  // initialised for a chain only
+  std::string path_;  // the file watched; empty while a chain has none
+  std::unique_ptr<shmio::Doorbell> doorbell_;  // path_'s; null with it
+  const std::string directory_;  // the chain's; empty for a single file
   const uint64_t safety_interval_ms_;
   const uint64_t poll_interval_ms_;
   WakeCallback on_wake_;
@@ -110,8 +144,9 @@ class InotifyWatcher final : public Watcher {
   uint64_t armed_cursor_ = 0;
   bool writer_rings_ = true;  // false once a commit came without a ring
   bool noticed_ = false;      // on_notice_ was told (once per watcher)
+  bool started_ = false;  // between Start() and Stop()
   bool closing_ = false;
-  int open_handles_ = 2;  // event_ and safety_timer_, until closed
+  int open_handles_ = 0;  // of event_, safety_timer_, directory_event_
 };
 
 }  // namespace uvwatch

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "shmio/doorbell.h"
+#include "uvwatch/chain_log.h"
+#include "uvwatch/file_log.h"
 #include "uvwatch/inotify_watcher.h"
 #include "uvwatch/timer_watcher.h"
 
@@ -64,6 +66,24 @@ absl::StatusOr<std::unique_ptr<shmio::Doorbell>> DoorbellFor(
   return nullptr;  // auto: e.g. no write permission to arm it; poll instead
 }
 
+// The single file `*shm` (owned when `owned` holds it), positioned at
+// options.start.
+absl::StatusOr<std::unique_ptr<internal::FileLog>> OpenFileLog(
+    std::unique_ptr<shmio::SharedMemory> owned, const shmio::SharedMemory* shm,
+    const Options& options) {
+  absl::StatusOr<std::unique_ptr<internal::FileLog>> log =
+      internal::FileLog::Open(std::move(owned), shm);
+  if (!log.ok()) return log.status();
+  absl::Status positioned = absl::OkStatus();
+  if (options.start == Start::kEnd) {
+    positioned = (*log)->consumer().SeekToEnd();
+  } else if (options.start == Start::kCursor) {
+    positioned = (*log)->consumer().Seek(options.cursor);
+  }
+  if (!positioned.ok()) return positioned;
+  return log;
+}
+
 }  // namespace
 
 const char* ModeName(Mode mode) {
@@ -79,22 +99,23 @@ const char* ModeName(Mode mode) {
 }
 
 Subscription::Subscription(uv_loop_t* loop,
-                           std::unique_ptr<shmio::SharedMemory> owned,
-                           const shmio::SharedMemory* shm,
-                           const Options& options, FileIdentity identity,
-                           BatchCallback on_batch, ErrorCallback on_error)
-    : owned_shm_(std::move(owned)),
-      shm_(shm),
-      consumer_(shm),
-      identity_(std::move(identity)),
+                           std::unique_ptr<internal::FollowedLog> log,
+                           const Options& options, BatchCallback on_batch,
+                           ErrorCallback on_error)
+    : loop_(loop),
+      log_(std::move(log)),
+      options_(options),
       on_batch_(std::move(on_batch)),
-      on_error_(std::move(on_error)),
-      on_notice_(options.on_notice) {
+      on_error_(std::move(on_error)) {
   limits_.max_frames = options.max_frames_per_batch;
   limits_.max_bytes = options.max_bytes_per_batch;
 }
 
 Subscription::~Subscription() = default;
+
+uint64_t Subscription::cursor() const { return log_->cursor(); }
+
+const std::string& Subscription::path() const { return log_->name(); }
 
 absl::StatusOr<Subscription*> Subscription::Open(uv_loop_t* loop,
                                                  const std::string& path,
@@ -110,8 +131,11 @@ absl::StatusOr<Subscription*> Subscription::Open(uv_loop_t* loop,
       shmio::SharedMemory::Open(shm_options);
   if (!shm.ok()) return shm.status();
   const shmio::SharedMemory* raw = shm->get();
-  return OpenShared(loop, *std::move(shm), raw, options, std::move(on_batch),
-                    std::move(on_error));
+  absl::StatusOr<std::unique_ptr<internal::FileLog>> log =
+      OpenFileLog(*std::move(shm), raw, options);
+  if (!log.ok()) return log.status();
+  return Follow(loop, *std::move(log), options, std::move(on_batch),
+                std::move(on_error));
 }
 
 absl::StatusOr<Subscription*> Subscription::Open(
@@ -120,32 +144,39 @@ absl::StatusOr<Subscription*> Subscription::Open(
   absl::Status valid = CheckOptions(loop, options, on_batch, on_error);
   if (!valid.ok()) return valid;
   if (shm == nullptr) return absl::InvalidArgumentError("uvwatch: shm is null");
-  return OpenShared(loop, nullptr, shm, options, std::move(on_batch),
-                    std::move(on_error));
+  absl::StatusOr<std::unique_ptr<internal::FileLog>> log =
+      OpenFileLog(nullptr, shm, options);
+  if (!log.ok()) return log.status();
+  return Follow(loop, *std::move(log), options, std::move(on_batch),
+                std::move(on_error));
 }
 
-absl::StatusOr<Subscription*> Subscription::OpenShared(
-    uv_loop_t* loop, std::unique_ptr<shmio::SharedMemory> owned,
-    const shmio::SharedMemory* shm, const Options& options,
+absl::StatusOr<Subscription*> Subscription::OpenChain(
+    uv_loop_t* loop, const std::string& directory, const Options& options,
     BatchCallback on_batch, ErrorCallback on_error) {
-  absl::StatusOr<FileIdentity> identity =
-      FileIdentity::Of(shm->fd(), shm->path(), shm->capacity());
-  if (!identity.ok()) return identity.status();
+  absl::Status valid = CheckOptions(loop, options, on_batch, on_error);
+  if (!valid.ok()) return valid;
+  shmio::ChainStart start;
+  if (options.start == Start::kEnd) {
+    start.kind = shmio::ChainStart::kEnd;
+  } else if (options.start == Start::kCursor) {
+    start = {shmio::ChainStart::kPosition, options.cursor};
+  }
+  absl::StatusOr<std::unique_ptr<internal::ChainLog>> log =
+      internal::ChainLog::Open(directory, start);
+  if (!log.ok()) return log.status();
+  return Follow(loop, *std::move(log), options, std::move(on_batch),
+                std::move(on_error));
+}
 
+absl::StatusOr<Subscription*> Subscription::Follow(
+    uv_loop_t* loop, std::unique_ptr<internal::FollowedLog> log,
+    const Options& options, BatchCallback on_batch, ErrorCallback on_error) {
   // Everything that can fail happens before any handle joins the loop, so a
   // failed Open() leaves nothing behind but, at worst, a closing watcher.
-  std::unique_ptr<Subscription> sub(
-      new Subscription(loop, std::move(owned), shm, options, *identity,
-                       std::move(on_batch), std::move(on_error)));
-  absl::Status positioned = absl::OkStatus();
-  if (options.start == Start::kEnd) {
-    positioned = sub->consumer_.SeekToEnd();
-  } else if (options.start == Start::kCursor) {
-    positioned = sub->consumer_.Seek(options.cursor);
-  }
-  if (!positioned.ok()) return positioned;
-
-  absl::Status started = sub->StartWatcher(loop, options);
+  std::unique_ptr<Subscription> sub(new Subscription(
+      loop, std::move(log), options, std::move(on_batch), std::move(on_error)));
+  absl::Status started = sub->StartWatcher();
   if (!started.ok()) return started;
 
   // uv_idle_init cannot fail: it only links the handle into the loop.
@@ -158,32 +189,57 @@ absl::StatusOr<Subscription*> Subscription::OpenShared(
   return sub.release();  // owned by the loop until the last close callback
 }
 
-absl::Status Subscription::StartWatcher(uv_loop_t* loop, const Options& options) {
-  absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
-      DoorbellFor(*shm_, options.mode);
-  if (!doorbell.ok()) return doorbell.status();
+absl::Status Subscription::StartWatcher() {
+  const shmio::SharedMemory* file = log_->file();
+  watched_changes_ = log_->file_changes();
   auto wake = [this] { OnWake(); };
-  if (*doorbell != nullptr) {
+  auto notice = [this](const absl::Status& notice) { Notice(notice); };
+  std::unique_ptr<shmio::Doorbell> doorbell;
+  if (file != nullptr) {
+    absl::StatusOr<std::unique_ptr<shmio::Doorbell>> opened =
+        DoorbellFor(*file, options_.mode);
+    if (!opened.ok()) return opened.status();
+    doorbell = *std::move(opened);
+  }
+  // A chain with no file yet is watched through its directory until one
+  // appears (in mode auto too: shmio C++ made every file of a chain, so each
+  // has a doorbell).
+  const bool inotify =
+      doorbell != nullptr || (file == nullptr && options_.mode != Mode::kTimer);
+  if (inotify) {
     mode_ = Mode::kInotify;
-    watcher_ = InotifyWatcher::Create(
-        loop, shm_->path(), *std::move(doorbell), options.safety_interval_ms,
-        options.poll_interval_ms, wake,
-        [this](const absl::Status& notice) { Notice(notice); });
-    absl::Status started = watcher_->Start();
+    absl::Status started = absl::OkStatus();
+    if (log_->is_chain()) {
+      inotify_ = InotifyWatcher::CreateForChain(loop_, log_->name(),
+                                                options_.safety_interval_ms,
+                                                options_.poll_interval_ms, wake, notice);
+      if (file != nullptr) started = inotify_->Follow(file->path(), std::move(doorbell));
+    } else {
+      inotify_ = InotifyWatcher::Create(loop_, file->path(), std::move(doorbell),
+                                        options_.safety_interval_ms,
+                                        options_.poll_interval_ms, wake, notice);
+    }
+    watcher_ = inotify_;
+    if (started.ok()) started = watcher_->Start();
     if (started.ok()) return started;
     watcher_->Close(nullptr);  // it dies in its own close callback
     watcher_ = nullptr;
-    if (options.mode == Mode::kInotify) return started;
+    inotify_ = nullptr;
+    if (options_.mode == Mode::kInotify) return started;
     // Auto mode: the inotify limits are the usual reason; polling works.
     pending_notice_ = absl::Status(
         started.code(),
         absl::StrCat("uvwatch: ", started.message(), "; following ",
-                     shm_->path(), " in timer mode instead (every ",
-                     options.poll_interval_ms, " ms)"));
+                     log_->name(), " in timer mode instead (every ",
+                     options_.poll_interval_ms, " ms)"));
   }
+  return StartTimerWatcher();
+}
+
+absl::Status Subscription::StartTimerWatcher() {
   mode_ = Mode::kTimer;
   absl::StatusOr<TimerWatcher*> timer =
-      TimerWatcher::Create(loop, options.poll_interval_ms, wake);
+      TimerWatcher::Create(loop_, options_.poll_interval_ms, [this] { OnWake(); });
   if (!timer.ok()) return timer.status();
   watcher_ = *timer;
   absl::Status started = watcher_->Start();
@@ -194,14 +250,40 @@ absl::Status Subscription::StartWatcher(uv_loop_t* loop, const Options& options)
   return started;
 }
 
+absl::Status Subscription::FollowFileChange() {
+  if (log_->file_changes() == watched_changes_) return absl::OkStatus();
+  watched_changes_ = log_->file_changes();
+  if (inotify_ == nullptr) return absl::OkStatus();  // polling: any file
+  const shmio::SharedMemory& file = *log_->file();
+  absl::StatusOr<std::unique_ptr<shmio::Doorbell>> doorbell =
+      DoorbellFor(file, Mode::kInotify);
+  absl::Status followed = doorbell.ok()
+                              ? inotify_->Follow(file.path(), *std::move(doorbell))
+                              : doorbell.status();
+  if (followed.ok() || options_.mode == Mode::kInotify) return followed;
+  // Auto mode: this file cannot be watched (no right to arm it, the inotify
+  // limits): poll the chain from here on.
+  inotify_->Close(nullptr);  // it dies in its own close callback
+  inotify_ = nullptr;
+  watcher_ = nullptr;
+  absl::Status polling = StartTimerWatcher();
+  if (!polling.ok()) return polling;
+  Notice(absl::Status(
+      followed.code(),
+      absl::StrCat("uvwatch: ", followed.message(), "; following ", log_->name(),
+                   " in timer mode from here on (every ", options_.poll_interval_ms,
+                   " ms)")));
+  return absl::OkStatus();
+}
+
 void Subscription::Notice(const absl::Status& notice) {
-  if (on_notice_) on_notice_(notice);
+  if (options_.on_notice) options_.on_notice(notice);
 }
 
 void Subscription::OnWake() {
   if (closing_ || stopped_) return;
   if (!file_gone_.has_value()) {
-    absl::Status same_file = identity_.Check();
+    absl::Status same_file = log_->CheckIdentity();
     if (absl::IsDataLoss(same_file)) {
       // Shrunk under the mapping: reading on would fault. Report now.
       Fail(same_file);
@@ -240,23 +322,31 @@ void Subscription::ReadOneBatch() {
     Notice(notice);
     if (closing_ || stopped_) return;
   }
-  absl::StatusOr<shmio::Batch> batch = consumer_.Next(limits_);
+  absl::StatusOr<std::optional<shmio::Batch>> batch = log_->Next(limits_);
   if (!batch.ok()) {
     Fail(batch.status());
     return;
   }
-  if (batch->empty()) {
+  // A chain may have moved to another file: watch that one from now on,
+  // before anything decides to sleep.
+  absl::Status followed = FollowFileChange();
+  if (!followed.ok()) {
+    Fail(followed);
+    return;
+  }
+  if (!batch->has_value() || (*batch)->empty()) {
     WaitForMore(/*nothing_readable=*/true);
     return;
   }
   problem_noticed_ = false;
-  on_batch_(*batch);
+  on_batch_(**batch);
   // The callback may have stopped or closed us; *this lives on until the
   // close callbacks run on a later loop phase, so reading flags is safe.
   if (closing_ || stopped_) return;
-  // More already committed (or a batch cut by the limits): the next loop
-  // turn reads on, after the loop's other handles had their turn.
-  if (shm_->LoadCommitted() != consumer_.cursor()) return;
+  // More already committed (or a batch cut by the limits, or a chain's file
+  // read to its sealed end): the next loop turn reads on, after the loop's
+  // other handles had their turn.
+  if (log_->HasMore()) return;
   WaitForMore(/*nothing_readable=*/false);
 }
 
@@ -264,7 +354,7 @@ void Subscription::WaitForMore(bool nothing_readable) {
   if (file_gone_.has_value()) {
     // Renamed, removed or replaced: follow on while a writer holds the file
     // (as `tail -f` follows a descriptor); report once none does.
-    absl::StatusOr<std::optional<pid_t>> writer = shm_->CurrentWriterPid();
+    absl::StatusOr<std::optional<pid_t>> writer = log_->file()->CurrentWriterPid();
     if (!writer.ok() || !writer->has_value()) {
       Fail(*file_gone_);
       return;
@@ -273,20 +363,27 @@ void Subscription::WaitForMore(bool nothing_readable) {
     watcher_->RetrySoon();
   }
   if (nothing_readable && !problem_noticed_ &&
-      consumer_.CommittedProblemAge() >= absl::Milliseconds(kNoticeAfterMs)) {
-    absl::Status problem = consumer_.CommittedProblem();
+      log_->CommittedProblemAge() >= absl::Milliseconds(kNoticeAfterMs)) {
+    absl::Status problem = log_->CommittedProblem();
     if (!problem.ok()) {
       problem_noticed_ = true;
       Notice(absl::Status(
           problem.code(),
           absl::StrCat("uvwatch: ", problem.message(),
-                       " [still following ", shm_->path(),
+                       " [still following ", log_->name(),
                        ": frames come as soon as the value validates]")));
       if (closing_ || stopped_) return;
     }
   }
-  bool moved = watcher_->PrepareToSleep(consumer_.cursor());
+  // A chain with no file yet has nothing to arm: its directory wakes us.
+  const bool has_file = log_->file() != nullptr;
+  bool moved = has_file && watcher_->PrepareToSleep(log_->file_cursor());
   if (moved && !nothing_readable) return;  // read on next turn, don't sleep
+  // A chain's file sealed since the last read: move on, don't sleep. Read
+  // after the doorbell is armed (PrepareToSleep's fence): the writer stores
+  // sealed_end, then (after a fence) loads `armed`, so either it rings or
+  // this load sees the seal (format.h, "Sealing").
+  if (has_file && log_->finished_file()) return;
   StopReading();
   // `committed` moved but no frame could be read: a value the Consumer
   // cannot validate yet (torn, or damage it will soon confirm). Look again
@@ -303,10 +400,9 @@ void Subscription::Fail(const absl::Status& error) {
   on_error_(absl::Status(
       error.code(),
       absl::StrCat(error.message(), " [uvwatch: subscription on ",
-                   shm_->path(), " delivered every frame before offset ",
-                   consumer_.cursor(),
-                   " and stops here; Close() it, and open the log again "
-                   "once a writer has re-created it]")));
+                   log_->name(), " delivered every frame before ",
+                   log_->cursor_unit(), " ", log_->cursor(), " and stops here; ",
+                   log_->after_error(), "]")));
 }
 
 void Subscription::Stop() {
@@ -319,7 +415,7 @@ void Subscription::Stop() {
 absl::Status Subscription::Resume() {
   if (closing_ || failed_) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "uvwatch: cannot resume the subscription on ", shm_->path(),
+        "uvwatch: cannot resume the subscription on ", log_->name(),
         closing_ ? ": it is closing" : ": it stopped after an error"));
   }
   if (!stopped_) return absl::OkStatus();

@@ -56,6 +56,19 @@
 // callbacks, uv_loop_close() returns 0. Several subscriptions may share a
 // loop and a file.
 //
+// Chains (OpenChain): a Subscription on a chain's directory (shmio/
+// chain_writer.h) follows it across its files in every mode: cursors are
+// chain positions (Batch::CursorOf, next_cursor; Start::kCursor takes a
+// saved one), a batch never spans two files, and when the reader moves to
+// the next file the watcher moves with it (inotify: the watch and the
+// doorbell move to the new file, and the old file, which retention may
+// unlink, keeps no watch). In inotify mode the directory is watched too: a
+// new file wakes a reader waiting for the chain's first file, or at the end
+// of a file a dead writer left unsealed; the writer's sealing rings the
+// doorbell of the full file, which wakes a reader asleep at its end. A file
+// the reader has not reached yet that retention removed is an error
+// (OutOfRange naming the positions lost and the oldest one left).
+//
 // Thread safety: a Subscription and its callbacks belong to the loop's
 // thread. Call every method on that thread only.
 #ifndef UVWATCH_SUBSCRIPTION_H_
@@ -74,10 +87,12 @@
 #include "absl/status/statusor.h"
 #include "shmio/consumer.h"
 #include "shmio/shared_memory.h"
-#include "uvwatch/file_identity.h"
+#include "uvwatch/followed_log.h"
 #include "uvwatch/watcher.h"
 
 namespace uvwatch {
+
+class InotifyWatcher;
 
 enum class Mode { kAuto, kTimer, kInotify };
 
@@ -106,7 +121,9 @@ struct Options {
   uint64_t safety_interval_ms = 1000;
 
   Start start = Start::kBeginning;
-  uint64_t cursor = 0;  // with Start::kCursor: a frame boundary
+  // With Start::kCursor: a frame boundary (a file offset; a chain position
+  // for OpenChain).
+  uint64_t cursor = 0;
 
   // Bounds on one callback's batch. A batch holds at least one frame when
   // any is pending, even if that frame alone exceeds max_bytes_per_batch.
@@ -160,6 +177,22 @@ class Subscription {
                                             BatchCallback on_batch,
                                             ErrorCallback on_error);
 
+  // Subscribes to the chain in the directory `directory`, which the
+  // subscription reads read-only across its files (see "Chains" above).
+  // The same rules as Open(path); batches' cursors are positions, and their
+  // payload spans stay valid while the Batch lives. A chain that has no
+  // file yet is followed from its first one (Start::kEnd included).
+  // Errors: InvalidArgument for bad options, NotFound or FailedPrecondition
+  // for a directory that is not a chain, those of ChainConsumer::Open for a
+  // bad Start::kCursor (OutOfRange for one that retention removed, naming
+  // the oldest position), FailedPrecondition for mode kInotify where the
+  // reader may not arm the current file's doorbell.
+  static absl::StatusOr<Subscription*> OpenChain(uv_loop_t* loop,
+                                                 const std::string& directory,
+                                                 const Options& options,
+                                                 BatchCallback on_batch,
+                                                 ErrorCallback on_error);
+
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
@@ -177,9 +210,11 @@ class Subscription {
 
   // The mode in use (kAuto resolved to kInotify or kTimer).
   Mode mode() const { return mode_; }
-  // The offset of the next frame to deliver (the last batch's next_cursor).
-  uint64_t cursor() const { return consumer_.cursor(); }
-  const std::string& path() const { return shm_->path(); }
+  // The cursor of the next frame to deliver (the last batch's next_cursor):
+  // an offset, or a chain's position.
+  uint64_t cursor() const;
+  // The file, or the chain's directory.
+  const std::string& path() const;
   bool closing() const { return closing_; }
 
   // Public only so that the last close callback can adopt *this into a
@@ -187,15 +222,16 @@ class Subscription {
   ~Subscription();
 
  private:
-  Subscription(uv_loop_t* loop, std::unique_ptr<shmio::SharedMemory> owned,
-               const shmio::SharedMemory* shm, const Options& options,
-               FileIdentity identity, BatchCallback on_batch,
+  Subscription(uv_loop_t* loop, std::unique_ptr<internal::FollowedLog> log,
+               const Options& options, BatchCallback on_batch,
                ErrorCallback on_error);
 
-  static absl::StatusOr<Subscription*> OpenShared(
-      uv_loop_t* loop, std::unique_ptr<shmio::SharedMemory> owned,
-      const shmio::SharedMemory* shm, const Options& options,
-      BatchCallback on_batch, ErrorCallback on_error);
+  // Everything Open() and OpenChain() share, once the log is open.
+  static absl::StatusOr<Subscription*> Follow(uv_loop_t* loop,
+                                              std::unique_ptr<internal::FollowedLog> log,
+                                              const Options& options,
+                                              BatchCallback on_batch,
+                                              ErrorCallback on_error);
 
   // Watcher wake-up: checks the file is still the log, then reads.
   void OnWake();
@@ -207,29 +243,38 @@ class Subscription {
   // wake-up (or reads on if more arrived). `nothing_readable` says the last
   // read found no frame although `committed` may have moved.
   void WaitForMore(bool nothing_readable);
-  // Reports `error` (with the offset reached) and stops delivering.
+  // Reports `error` (with the cursor reached) and stops delivering.
   void Fail(const absl::Status& error);
   void OnPartClosed();
   // Delivers `notice` to Options::on_notice, if any.
   void Notice(const absl::Status& notice);
   // Chooses and starts the watcher for `mode` (see Modes).
-  absl::Status StartWatcher(uv_loop_t* loop, const Options& options);
+  absl::Status StartWatcher();
+  // Replaces the watcher with a started TimerWatcher (auto mode's fallback).
+  absl::Status StartTimerWatcher();
+  // When the log moved to another file since the watcher was armed, moves
+  // the inotify watch there (auto mode falls back to polling, with a
+  // notice, where the new file's doorbell cannot be had).
+  absl::Status FollowFileChange();
 
   static void OnIdle(uv_idle_t* idle);
   static void OnIdleClose(uv_handle_t* handle);
 
   uv_idle_t idle_;  // active while frames may be pending: one batch per turn
-  std::unique_ptr<shmio::SharedMemory> owned_shm_;  // null when borrowed
-  const shmio::SharedMemory* shm_;
-  shmio::Consumer consumer_;
-  FileIdentity identity_;
+  uv_loop_t* loop_;
+  std::unique_ptr<internal::FollowedLog> log_;
+  const Options options_;
   Watcher* watcher_ = nullptr;  // owned by the loop; released by Close()
+  // watcher_ as what it is in mode kInotify (null in mode kTimer), to move
+  // its watch to another file of a chain.
+  InotifyWatcher* inotify_ = nullptr;
+  // log_->file_changes() when the watcher was last armed on log_->file().
+  uint64_t watched_changes_ = 0;
   Mode mode_ = Mode::kTimer;
   shmio::BatchLimits limits_;
   BatchCallback on_batch_;
   ErrorCallback on_error_;
   std::function<void()> on_closed_;
-  std::function<void(const absl::Status&)> on_notice_;
   std::optional<absl::Status> pending_notice_;  // from Open(), for turn one
   bool problem_noticed_ = false;  // the committed-value notice was given
   // Set when the path no longer names the log; reported once drained and no

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "shmio/chain_writer.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 #include "tests/tools/cli_test_support.h"
@@ -320,6 +322,90 @@ TEST(TailCreationTest, FollowWaitsForALogThatIsBeingCreated) {
   EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
   EXPECT_EQ(tail.Lines(), (std::vector<std::string>{line}));
 }
+
+// `shmio tail DIR` on a chain (written here, through a ChainWriter, with
+// one-page files that roll every few hundred frames): it prints across the
+// files, its cursors are chain positions, and -f follows the chain across
+// rolls in inotify and timer mode.
+class ChainTailTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    directory_ = TempPath("chain");
+    // A parameterised test's name ("Modes/...") makes a subdirectory.
+    std::filesystem::create_directories(std::filesystem::path(directory_).parent_path());
+    shmio::ChainOptions options;
+    options.directory = directory_;
+    options.create = true;
+    options.file_capacity = 4096;  // a doorbell needs a page
+    auto chain = shmio::ChainWriter::Open(options);
+    ASSERT_TRUE(chain.ok()) << chain.status();
+    chain_ = *std::move(chain);
+  }
+
+  // Commits frames "frame-N" for N in [first, first + count), ten a commit,
+  // and returns the lines `tail --cursor --format=text` prints for them.
+  std::vector<std::string> Commit(int first, int count) {
+    std::vector<std::string> lines;
+    for (int n = first; n < first + count; ++n) {
+      const std::string payload = absl::StrCat("frame-", n);
+      lines.push_back(absl::StrCat(chain_->GetSize().uncommitted, "\t", payload));
+      EXPECT_TRUE(chain_
+                      ->Append(absl::Span<const uint8_t>(
+                          reinterpret_cast<const uint8_t*>(payload.data()), payload.size()))
+                      .ok());
+      if ((n + 1) % 10 == 0) {
+        EXPECT_TRUE(chain_->Commit().ok());
+      }
+    }
+    EXPECT_TRUE(chain_->Commit().ok());
+    // A roll moves the batch in progress whole into the next file, which
+    // starts where the last commit ended: the positions stay as recorded.
+    return lines;
+  }
+
+  std::string directory_;
+  std::unique_ptr<shmio::ChainWriter> chain_;
+};
+
+TEST_F(ChainTailTest, PrintsEveryFileOfTheChainWithPositions) {
+  std::vector<std::string> lines = Commit(0, 1000);
+  ASSERT_GE(chain_->rolls(), 3u);
+  CliResult all = RunShmio({"tail", directory_, "--cursor", "--format=text"});
+  ASSERT_EQ(all.exit_code, 0) << all.Describe();
+  EXPECT_EQ(SplitLines(all.out), lines);
+
+  // A printed position resumes there, in a later file.
+  const std::string from = lines[700].substr(0, lines[700].find('\t'));
+  CliResult rest = RunShmio({"tail", directory_, "--cursor", "--format=text",
+                             absl::StrCat("--from=", from)});
+  ASSERT_EQ(rest.exit_code, 0) << rest.Describe();
+  EXPECT_EQ(SplitLines(rest.out), std::vector<std::string>(lines.begin() + 700, lines.end()));
+
+  CliResult bad = RunShmio({"tail", directory_, absl::StrCat("--from=", from, "1")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_TRUE(absl::StrContains(bad.err, directory_)) << bad.Describe();
+}
+
+TEST_P(ChainTailTest, FollowsTheChainAcrossRolls) {
+  std::vector<std::string> lines = Commit(0, 100);
+  TailProcess tail({directory_, "-f", absl::StrCat("--mode=", GetParam()), "--interval=1",
+                    "--cursor", "--format=text"});
+  ASSERT_TRUE(tail.ReadLines(100)) << tail.Wait() << tail.err_text();
+  const uint64_t rolls = chain_->rolls();
+  for (int round = 1; round <= 5; ++round) {
+    std::vector<std::string> more = Commit(round * 400 - 300, 400);  // a roll each
+    lines.insert(lines.end(), more.begin(), more.end());
+    ASSERT_TRUE(tail.ReadLines(lines.size())) << tail.Wait() << tail.err_text();
+  }
+  EXPECT_GE(chain_->rolls(), rolls + 5);
+  EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
+  EXPECT_EQ(tail.Lines(), lines);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ChainTailTest, ::testing::Values("inotify", "timer"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 }  // namespace
 }  // namespace shmio::cli_test

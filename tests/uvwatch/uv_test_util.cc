@@ -7,9 +7,11 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "shmio/chain_writer.h"
 #include "shmio/format.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
@@ -17,7 +19,7 @@
 namespace uvwatch_test {
 namespace {
 
-enum : uint64_t { kOpCommit = 1, kOpAppendOnly = 2, kOpExit = 3 };
+enum : uint64_t { kOpCommit = 1, kOpAppendOnly = 2, kOpExit = 3, kOpCommitEach = 4 };
 constexpr uint64_t kFailed = UINT64_MAX;
 
 bool WriteAll(int fd, const void* data, size_t size) {
@@ -44,7 +46,36 @@ bool ReadAll(int fd, void* data, size_t size) {
   return true;
 }
 
-// The child's side: one writer serving commands until told to exit.
+// The child's side: `writer` (a Pool or a ChainWriter) serves commands
+// until told to exit; `reply_of` says what a command's reply counts.
+template <typename Writer, typename ReplyOf>
+int ServeCommands(Writer& writer, ReplyOf reply_of, int command_fd, int reply_fd) {
+  uint64_t ready = 0;
+  WriteAll(reply_fd, &ready, sizeof ready);
+  uint64_t command[4];
+  while (ReadAll(command_fd, command, sizeof command)) {
+    if (command[0] == kOpExit) return 0;
+    // kOpCommitEach: command[3] frames per Commit(), of kEachPayloadBytes.
+    const bool each = command[0] == kOpCommitEach;
+    const uint64_t payload_bytes = each ? kEachPayloadBytes : command[3];
+    uint64_t reply = 0;
+    for (uint64_t n = command[1]; n < command[1] + command[2] && reply == 0; ++n) {
+      if (!writer.Append(NumberedPayload(n, payload_bytes)).ok()) reply = kFailed;
+      const bool last = n + 1 == command[1] + command[2];
+      if (reply == 0 && each && ((n - command[1] + 1) % command[3] == 0 || last) &&
+          !writer.Commit().ok()) {
+        reply = kFailed;
+      }
+    }
+    if (reply == 0 && command[0] == kOpCommit) {
+      if (!writer.Commit().ok()) reply = kFailed;
+    }
+    if (reply == 0) reply = reply_of(writer);
+    WriteAll(reply_fd, &reply, sizeof reply);
+  }
+  return 0;  // the parent went away
+}
+
 int ServeWriter(const std::string& path, uint64_t capacity, int command_fd,
                 int reply_fd) {
   shmio::Options options;
@@ -57,26 +88,24 @@ int ServeWriter(const std::string& path, uint64_t capacity, int command_fd,
     return 2;
   }
   auto pool = shmio::Pool::Create(shm->get());
-  uint64_t ready = pool.ok() ? 0 : kFailed;
-  WriteAll(reply_fd, &ready, sizeof ready);
-  if (!pool.ok()) return 3;
-  uint64_t command[4];
-  while (ReadAll(command_fd, command, sizeof command)) {
-    if (command[0] == kOpExit) return 0;
-    uint64_t reply = 0;
-    for (uint64_t n = command[1]; n < command[1] + command[2]; ++n) {
-      if (!(*pool)->Append(NumberedPayload(n, command[3])).ok()) {
-        reply = kFailed;
-        break;
-      }
-    }
-    if (reply == 0 && command[0] == kOpCommit) {
-      if (!(*pool)->Commit().ok()) reply = kFailed;
-    }
-    if (reply == 0) reply = (*pool)->doorbell_rings();
-    WriteAll(reply_fd, &reply, sizeof reply);
+  if (!pool.ok()) {
+    WriteAll(reply_fd, &kFailed, sizeof kFailed);
+    return 3;
   }
-  return 0;  // the parent went away
+  return ServeCommands(
+      **pool, [](const shmio::Pool& pool) { return pool.doorbell_rings(); },
+      command_fd, reply_fd);
+}
+
+int ServeChainWriter(const shmio::ChainOptions& options, int command_fd, int reply_fd) {
+  auto chain = shmio::ChainWriter::Open(options);
+  if (!chain.ok()) {
+    WriteAll(reply_fd, &kFailed, sizeof kFailed);
+    return 2;
+  }
+  return ServeCommands(
+      **chain, [](const shmio::ChainWriter& chain) { return chain.rolls(); },
+      command_fd, reply_fd);
 }
 
 }  // namespace
@@ -90,6 +119,15 @@ ShmFile::ShmFile(absl::string_view name) {
 }
 
 ShmFile::~ShmFile() { unlink(path_.c_str()); }
+
+ShmDir::ShmDir(absl::string_view name) : ShmFile(name) {
+  std::filesystem::remove_all(path());
+}
+
+ShmDir::~ShmDir() {
+  std::error_code ignored;  // a test that failed half-way leaves what it left
+  std::filesystem::remove_all(path(), ignored);
+}
 
 void LoopTest::SetUp() { ASSERT_EQ(uv_loop_init(&loop_), 0); }
 
@@ -154,6 +192,19 @@ void LoopTest::CloseAndWait(uvwatch::Subscription* sub) {
 
 std::unique_ptr<ChildWriter> ChildWriter::Start(const std::string& path,
                                                 uint64_t capacity) {
+  return Spawn(path, [&](int command_fd, int reply_fd) {
+    return ServeWriter(path, capacity, command_fd, reply_fd);
+  });
+}
+
+std::unique_ptr<ChildWriter> ChildWriter::StartChain(const shmio::ChainOptions& options) {
+  return Spawn(options.directory, [&](int command_fd, int reply_fd) {
+    return ServeChainWriter(options, command_fd, reply_fd);
+  });
+}
+
+std::unique_ptr<ChildWriter> ChildWriter::Spawn(
+    const std::string& what, const std::function<int(int, int)>& serve) {
   int commands[2];
   int replies[2];
   if (pipe2(commands, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) {
@@ -168,7 +219,7 @@ std::unique_ptr<ChildWriter> ChildWriter::Start(const std::string& path,
   if (pid == 0) {
     close(commands[1]);
     close(replies[0]);
-    _exit(ServeWriter(path, capacity, commands[0], replies[1]));
+    _exit(serve(commands[0], replies[1]));
   }
   close(commands[0]);
   close(replies[1]);
@@ -176,7 +227,7 @@ std::unique_ptr<ChildWriter> ChildWriter::Start(const std::string& path,
       new ChildWriter(pid, commands[1], replies[0]));
   uint64_t ready = kFailed;
   if (!ReadAll(writer->reply_fd_, &ready, sizeof ready) || ready != 0) {
-    ADD_FAILURE() << "the writer child could not open " << path;
+    ADD_FAILURE() << "the writer child could not open " << what;
     return nullptr;
   }
   return writer;
@@ -190,15 +241,32 @@ ChildWriter::~ChildWriter() {
 
 uint64_t ChildWriter::Send(uint64_t op, uint64_t first, uint64_t count,
                            uint64_t payload_bytes) {
+  if (!SendOnly(op, first, count, payload_bytes)) return kFailed;
+  return AwaitReply();
+}
+
+bool ChildWriter::SendOnly(uint64_t op, uint64_t first, uint64_t count,
+                           uint64_t payload_bytes) {
   uint64_t command[4] = {op, first, count, payload_bytes};
+  if (!WriteAll(command_fd_, command, sizeof command)) {
+    ADD_FAILURE() << "cannot send op " << op << " to the writer child";
+    return false;
+  }
+  return true;
+}
+
+uint64_t ChildWriter::AwaitReply() {
   uint64_t reply = kFailed;
-  if (!WriteAll(command_fd_, command, sizeof command) ||
-      !ReadAll(reply_fd_, &reply, sizeof reply) || reply == kFailed) {
-    ADD_FAILURE() << "the writer child failed op " << op << " on frames "
-                  << first << ".." << first + count;
+  if (!ReadAll(reply_fd_, &reply, sizeof reply) || reply == kFailed) {
+    ADD_FAILURE() << "the writer child failed its last command";
     return kFailed;
   }
   return reply;
+}
+
+bool ChildWriter::StartCommittingEach(uint64_t first, uint64_t count,
+                                      uint64_t per_commit) {
+  return SendOnly(kOpCommitEach, first, count, per_commit);
 }
 
 uint64_t ChildWriter::Commit(uint64_t first, uint64_t count,

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "shmio/chain_writer.h"
 #include "shmio/consumer.h"
 #include "uvwatch/subscription.h"
 
@@ -40,6 +41,14 @@ class ShmFile {
 
  private:
   std::string path_;
+};
+
+// A ShmFile's path for a directory (a chain's; not made here), removed
+// with everything in it on destruction.
+class ShmDir : public ShmFile {
+ public:
+  explicit ShmDir(absl::string_view name);
+  ~ShmDir();
 };
 
 // A test fixture owning a uv loop. TearDown runs the loop's pending close
@@ -70,8 +79,9 @@ class LoopTest : public ::testing::Test {
   uv_loop_t loop_;
 };
 
-// A writer (shmio::Pool) in a forked child, driven through pipes. Frame n's
-// payload is n as 8 little-endian bytes followed by (n + j) & 0xff bytes.
+// A writer (shmio::Pool, or a shmio::ChainWriter) in a forked child, driven
+// through pipes. Frame n's payload is n as 8 little-endian bytes followed by
+// (n + j) & 0xff bytes.
 class ChildWriter {
  public:
   // Forks a child that opens (creating when missing) the log at `path` with
@@ -79,6 +89,9 @@ class ChildWriter {
   // the child cannot open it.
   static std::unique_ptr<ChildWriter> Start(const std::string& path,
                                             uint64_t capacity = 1 << 22);
+  // Forks a child that opens the chain `options` (with create, making it)
+  // as its one writer. Its replies count ChainWriter::rolls(), not rings.
+  static std::unique_ptr<ChildWriter> StartChain(const shmio::ChainOptions& options);
   ~ChildWriter();  // kills the child if still running
 
   // Appends frames first .. first+count-1 of `payload_bytes` (>= 8) each,
@@ -89,6 +102,15 @@ class ChildWriter {
   // Appends frames without committing (what a crashing writer leaves).
   uint64_t AppendOnly(uint64_t first, uint64_t count,
                       size_t payload_bytes = 16);
+
+  // Starts the child appending frames first .. first+count-1 of
+  // kEachPayloadBytes each, committing every `per_commit` frames (and the
+  // last ones), and returns without waiting: the parent runs its loop
+  // meanwhile, then collects the reply with AwaitReply().
+  bool StartCommittingEach(uint64_t first, uint64_t count, uint64_t per_commit);
+  // The reply to the last command sent (UINT64_MAX, after ADD_FAILURE, on
+  // error).
+  uint64_t AwaitReply();
 
   // SIGKILLs the child and reaps it.
   void Kill();
@@ -101,13 +123,25 @@ class ChildWriter {
  private:
   ChildWriter(pid_t pid, int command_fd, int reply_fd)
       : pid_(pid), command_fd_(command_fd), reply_fd_(reply_fd) {}
+  // Forks a child running serve(command_fd, reply_fd); `what` names what it
+  // opens, for the failure message.
+  static std::unique_ptr<ChildWriter> Spawn(const std::string& what,
+                                            const std::function<int(int, int)>& serve);
   uint64_t Send(uint64_t op, uint64_t first, uint64_t count,
+                uint64_t payload_bytes);
+  bool SendOnly(uint64_t op, uint64_t first, uint64_t count,
                 uint64_t payload_bytes);
 
   pid_t pid_;
   int command_fd_;
   int reply_fd_;
 };
+
+// The payload size of StartCommittingEach's frames: each frame takes
+// kEachPayloadBytes + 4 bytes, so frame n of a chain that starts at 0 is at
+// position n * kEachFrameBytes.
+inline constexpr size_t kEachPayloadBytes = 16;
+inline constexpr uint64_t kEachFrameBytes = kEachPayloadBytes + 4;
 
 // Frame n's payload as ChildWriter writes it.
 std::vector<uint8_t> NumberedPayload(uint64_t n, size_t payload_bytes);
