@@ -225,9 +225,14 @@ int RunChain(const CommandIo& io, const AppendRequest& request) {
   const Command& self = kAppendCommand;
   const std::string& dir = request.path;
   if (request.has_size) {
-    return ReportUsageError(
-        io, self, absl::StrCat(dir, " is a chain (a directory): size its files with "
-                                    "--file-capacity=BYTES, not --capacity or a geometry"));
+    // Exit 1, as for every command given a directory where a file was
+    // meant: what is wrong is the path on disk, not the command line.
+    return ReportFailure(
+        io, self, dir,
+        absl::InvalidArgumentError(absl::StrCat(
+            dir, " is a directory: a file log cannot be made there, and a chain's "
+                 "files are sized with --chain --file-capacity=BYTES, not --capacity or a "
+                 "geometry")));
   }
   absl::StatusOr<ChainSettings> settings = ReadChainSettings(dir);
   const bool is_chain = settings.ok();
