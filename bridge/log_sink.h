@@ -4,9 +4,10 @@
 //
 // Positions are those of bridge/stream_id.h. Append() takes the position the
 // frame must land at and refuses any other: a frame is never written twice
-// and never renumbered. One implementation per kind of log:
-// single_file_sink.h for one file; a chain of files (issue 11) gets its own,
-// opened by OpenLogSink() below.
+// and never renumbered. One implementation per kind of log, sharing
+// positioned_sink.h: single_file_sink.h for one file (a Pool),
+// chain_sink.h for a chain of files (a ChainWriter); OpenLogSink() below
+// picks it.
 //
 // Thread safety: one thread at a time (it is the log's writer). No loop:
 // every call completes before it returns.
@@ -46,6 +47,9 @@ class LogSink {
 
   // The log's name for messages (its path).
   virtual const std::string& name() const = 0;
+  // True for a chain of files, which may start at any position; a single
+  // file holds positions from 0 only.
+  virtual bool is_chain() const = 0;
 };
 
 struct SinkOptions {
@@ -54,14 +58,23 @@ struct SinkOptions {
   // 24-byte header: a creation cut short); 0 = the log must exist already.
   // An existing log keeps its own size.
   uint64_t create_capacity = 0;
+  // A chain: > 0 creates one at options.path (a directory) when there is
+  // none, with files of this many bytes, its first frame at
+  // first_position (the stream's first entry). 0 = continue the chain
+  // that options.path holds.
+  uint64_t chain_file_capacity = 0;
+  uint64_t first_position = 0;
 };
 
 // Opens the log at options.path as its one writer (the lock of
-// shmio/shared_memory.h keeps a second mirror out), creating it when missing
-// and create_capacity > 0. Errors: NotFound (missing, no capacity given),
-// FailedPrecondition (another writer holds it; names its pid), and those of
-// SharedMemory::Open and Pool::Create; all name the path. A directory (a
-// chain) is Unimplemented until chains exist.
+// shmio/shared_memory.h, or a chain's writer.lock, keeps a second mirror
+// out): a chain when options.path is a directory or chain_file_capacity >
+// 0, else a single file, created when missing and create_capacity > 0.
+// Errors: NotFound (missing, no capacity given; a directory that is not a
+// chain), FailedPrecondition (another writer holds it, naming its pid; a
+// chain capacity other than the chain's own), DataLoss (a chain that is
+// not whole), and those of SharedMemory::Open, Pool::Create and
+// ChainWriter::Open; all name the path.
 absl::StatusOr<std::unique_ptr<LogSink>> OpenLogSink(const SinkOptions& options);
 
 }  // namespace bridge

@@ -3,8 +3,9 @@
 //
 // Positions are those of bridge/stream_id.h: the first frame of a log is at
 // 0, and the frame after the one at P with n payload bytes is at P + n + 4.
-// One implementation per kind of log: single_file_source.h for one file; a
-// chain of files (issue 11) gets its own, opened by OpenLogSource() below.
+// One implementation, followed_source.h, over a uvwatch subscription; what
+// differs between a single file (single_file_source.h) and a chain of files
+// (chain_source.h) is a SourceLog. OpenLogSource() below picks it.
 //
 // Delivery: the first batch starts with the frame at the starting position;
 // each later batch starts where the previous one ended; batches are bounded
@@ -27,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -73,17 +75,26 @@ class LogSource {
   virtual ~LogSource() = default;
 };
 
-// Opens the log at `path` and starts following it from `position` on
-// `loop` (which must outlive the source). The callbacks are required.
-// Errors: NotFound (no such log), DataLoss (a damaged header),
-// OutOfRange (the log's committed end is below `position`),
-// InvalidArgument (`position` is not a frame boundary of the log), and
-// those of SharedMemory::Open; all name the path. A directory (a chain) is
-// Unimplemented until chains exist.
+// Opens the log at `path` (a file, or a directory holding a chain) and
+// starts following it from `position` on `loop` (which must outlive the
+// source); nullopt starts at the oldest frame the log holds (0 for a file;
+// a chain's first position, or what retention left). The callbacks are
+// required. Errors: NotFound (no such log), DataLoss (a damaged header),
+// OutOfRange (the log's committed end is below `position`, or retention
+// removed it from a chain: the message names the oldest position left),
+// InvalidArgument (`position` is not a frame boundary of the log),
+// FailedPrecondition (a directory that is not a chain), and those of
+// SharedMemory::Open; all name the path.
 absl::StatusOr<LogSource*> OpenLogSource(uv_loop_t* loop, const std::string& path,
-                                         uint64_t position, const SourceOptions& options,
+                                         std::optional<uint64_t> position,
+                                         const SourceOptions& options,
                                          LogSource::BatchCallback on_batch,
                                          LogSource::ErrorCallback on_error);
+
+// The oldest position the log at `path` still holds: 0 for a file (and for
+// a chain that has no file yet), a chain's first file's base position
+// otherwise. Errors: those of shmio::ListChain, naming the directory.
+absl::StatusOr<uint64_t> OldestPosition(const std::string& path);
 
 }  // namespace bridge
 

@@ -12,9 +12,10 @@
 
 namespace bridge {
 
-Mirror::Mirror(MirrorOptions options, LogSink* sink, Callbacks callbacks)
+Mirror::Mirror(MirrorOptions options, LogSink* sink, SinkOpener open_sink, Callbacks callbacks)
     : options_(std::move(options)),
       sink_(sink),
+      open_sink_(std::move(open_sink)),
       callbacks_(std::move(callbacks)),
       count_text_(absl::StrCat(options_.entries_per_read)),
       block_text_(absl::StrCat(options_.block_ms)) {}
@@ -23,13 +24,28 @@ Mirror::~Mirror() = default;
 
 absl::StatusOr<Mirror*> Mirror::Start(uv_loop_t* loop, RedisOptions redis, MirrorOptions options,
                                       LogSink* sink, Callbacks callbacks) {
-  if (options.stream.empty() || sink == nullptr || !callbacks.on_fatal) {
-    return absl::InvalidArgumentError("a mirror needs a stream key, a sink and on_fatal");
+  if (sink == nullptr) return absl::InvalidArgumentError("a mirror needs a sink");
+  return Connect(loop, std::move(redis),
+                 new Mirror(std::move(options), sink, nullptr, std::move(callbacks)));
+}
+
+absl::StatusOr<Mirror*> Mirror::Start(uv_loop_t* loop, RedisOptions redis, MirrorOptions options,
+                                      SinkOpener open_sink, Callbacks callbacks) {
+  if (!open_sink) return absl::InvalidArgumentError("a mirror needs a way to open its sink");
+  return Connect(loop, std::move(redis),
+                 new Mirror(std::move(options), nullptr, std::move(open_sink),
+                            std::move(callbacks)));
+}
+
+absl::StatusOr<Mirror*> Mirror::Connect(uv_loop_t* loop, RedisOptions redis, Mirror* self) {
+  if (self->options_.stream.empty() || !self->callbacks_.on_fatal) {
+    delete self;
+    return absl::InvalidArgumentError("a mirror needs a stream key and on_fatal");
   }
-  if (options.entries_per_read == 0 || options.block_ms == 0) {
+  if (self->options_.entries_per_read == 0 || self->options_.block_ms == 0) {
+    delete self;
     return absl::InvalidArgumentError("entries_per_read and block_ms must be at least 1");
   }
-  auto* self = new Mirror(std::move(options), sink, std::move(callbacks));
   RedisConnection::Callbacks redis_callbacks;
   redis_callbacks.on_ready = [self] { self->OnReady(); };
   // Each reply is written and committed before the next read is sent, so a
@@ -57,8 +73,12 @@ void Mirror::OnReady() {
   uint64_t generation = ++generation_;
   if (first_ready_ && callbacks_.on_notice) {
     first_ready_ = false;
-    callbacks_.on_notice(absl::StrFormat("%s ends at position %d; mirroring %s from there",
-                                         sink_->name(), sink_->CommittedEnd(), Where()));
+    callbacks_.on_notice(
+        sink_ == nullptr
+            ? absl::StrFormat("the log is made at the first position of %s; mirroring from there",
+                              Where())
+            : absl::StrFormat("%s ends at position %d; mirroring %s from there", sink_->name(),
+                              sink_->CommittedEnd(), Where()));
   }
   const absl::string_view type[] = {"TYPE", options_.stream};
   absl::Status sent = redis_->Command(type, [this, generation](absl::StatusOr<const redisReply*> reply) {
@@ -74,7 +94,8 @@ void Mirror::OnReady() {
 }
 
 void Mirror::Read(uint64_t generation) {
-  std::string start = ReadStartForPosition(sink_->AppendEnd());
+  // No sink yet: from the stream's first entry, wherever it is.
+  std::string start = ReadStartForPosition(sink_ == nullptr ? 0 : sink_->AppendEnd());
   const absl::string_view args[] = {"XREAD", "COUNT", count_text_, "BLOCK", block_text_,
                                     "STREAMS", options_.stream, start};
   absl::Status sent = redis_->Command(
@@ -106,11 +127,16 @@ absl::Status Mirror::Write(const redisReply* reply) {
   }
   if (entries->empty()) return absl::OkStatus();  // the block timed out
   ++stats_.reads;
+  if (sink_ == nullptr) {
+    absl::StatusOr<LogSink*> opened = open_sink_(entries->front().position);
+    if (!opened.ok()) return opened.status();
+    sink_ = *opened;
+  }
   absl::Status status;
   for (const StreamEntry& entry : *entries) {
     uint64_t end = sink_->AppendEnd();
     if (entry.position != end) {
-      if (end == 0) {
+      if (end == 0 && !sink_->is_chain()) {
         status = absl::FailedPreconditionError(absl::StrFormat(
             "%s begins at position %d, not 0: its older entries were trimmed (MAXLEN, XTRIM) "
             "or deleted, and %s, a single file, holds positions from 0 only; nothing was "

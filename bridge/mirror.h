@@ -13,8 +13,9 @@
 // What it refuses (on_fatal, after committing what came before):
 //   - an entry that does not start at the sink's end: the stream was trimmed
 //     (MAXLEN) past what the sink holds, or a fresh single-file sink meets a
-//     stream that no longer begins at position 0. The message names both
-//     positions; nothing is renumbered.
+//     stream that no longer begins at position 0 (a chain the mirror
+//     creates begins where the stream begins: see the SinkOpener form of
+//     Start()). The message names both positions; nothing is renumbered.
 //   - a key of another type, an entry shmio did not write, a refused login,
 //     a full sink.
 // An unreachable or restarted Redis is retried with backoff (said once).
@@ -55,10 +56,21 @@ class Mirror {
     std::function<void(const std::string& notice)> on_notice; // may be empty
   };
 
+  // Opens the sink once the stream's first position is known: a sink
+  // that must begin where the stream begins (a chain created for it).
+  // Returns a sink that must outlive the mirror, or the error to stop with.
+  using SinkOpener = std::function<absl::StatusOr<LogSink*>(uint64_t first_position)>;
+
   // Connects and starts mirroring into `*sink`, which must outlive the
   // mirror (until Close()'s callback). Errors: InvalidArgument.
   static absl::StatusOr<Mirror*> Start(uv_loop_t* loop, RedisOptions redis,
                                        MirrorOptions options, LogSink* sink,
+                                       Callbacks callbacks);
+  // Same, for a sink that does not exist yet: the mirror reads the stream
+  // from its first entry and calls `open_sink` with that entry's position
+  // before writing anything (once; an empty stream is waited for).
+  static absl::StatusOr<Mirror*> Start(uv_loop_t* loop, RedisOptions redis,
+                                       MirrorOptions options, SinkOpener open_sink,
                                        Callbacks callbacks);
 
   Mirror(const Mirror&) = delete;
@@ -72,7 +84,8 @@ class Mirror {
   ~Mirror();  // public for the last close callback only
 
  private:
-  Mirror(MirrorOptions options, LogSink* sink, Callbacks callbacks);
+  Mirror(MirrorOptions options, LogSink* sink, SinkOpener open_sink, Callbacks callbacks);
+  static absl::StatusOr<Mirror*> Connect(uv_loop_t* loop, RedisOptions redis, Mirror* self);
 
   void OnReady();
   void Read(uint64_t generation);
@@ -83,7 +96,8 @@ class Mirror {
   std::string Where() const;
 
   MirrorOptions options_;
-  LogSink* sink_;  // not owned
+  LogSink* sink_;  // not owned; null until open_sink_ made it
+  SinkOpener open_sink_;
   Callbacks callbacks_;
   std::function<void()> on_closed_;
   RedisConnection* redis_ = nullptr;  // owned by the loop

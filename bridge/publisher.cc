@@ -100,7 +100,7 @@ void Publisher::OnLastEntry(uint64_t generation, absl::StatusOr<const redisReply
     Fail(AtRedis(redis_->address(), entries.status()));
     return;
   }
-  uint64_t position = 0;
+  std::optional<uint64_t> position;
   verify_payload_.reset();
   if (!entries->empty()) {
     const StreamEntry& last = entries->front();
@@ -109,18 +109,52 @@ void Publisher::OnLastEntry(uint64_t generation, absl::StatusOr<const redisReply
     verify_payload_ = std::string(last.payload);
     stats_.end_position = NextPosition(last.position, last.payload.size());
   } else {
-    stats_.end_position = 0;
+    // Nothing published yet: the stream will begin where the log does.
+    absl::StatusOr<uint64_t> oldest = OldestPosition(options_.log_path);
+    if (!oldest.ok()) {
+      Fail(oldest.status());
+      return;
+    }
+    stats_.end_position = *oldest;
   }
   if (first_resume_ && callbacks_.on_notice) {
     first_resume_ = false;
-    callbacks_.on_notice(absl::StrFormat("%s ends at position %d; publishing %s from there",
-                                         Where(), stats_.end_position, options_.log_path));
+    callbacks_.on_notice(absl::StrFormat(
+        "%s %s position %d; publishing %s from there", Where(),
+        entries->empty() ? "is empty, and the log begins at" : "ends at", stats_.end_position,
+        options_.log_path));
   }
   OpenSource(position);
 }
 
-void Publisher::OpenSource(uint64_t position) {
+absl::Status Publisher::CheckNotRemoved() const {
+  absl::StatusOr<uint64_t> oldest = OldestPosition(options_.log_path);
+  if (!oldest.ok()) return oldest.status();
+  if (verify_position_ >= *oldest) return absl::OkStatus();
+  const uint64_t end = stats_.end_position;
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s ends with the entry at position %d (it needs the frames from %d on), but "
+      "retention removed the files of %s below position %d: %s. Publish %s to a new "
+      "stream (it starts at the oldest position left), or keep more files in the chain "
+      "(retention limits) so the publisher can keep up",
+      Where(), verify_position_, end, options_.log_path, *oldest,
+      *oldest > end ? absl::StrFormat("positions %d to %d were never published and are lost",
+                                      end, *oldest)
+                    : absl::StrFormat("the entry at %d, which the stream is checked against, "
+                                      "is gone",
+                                      verify_position_),
+      options_.log_path));
+}
+
+void Publisher::OpenSource(std::optional<uint64_t> position) {
   CloseSource();
+  if (verify_payload_.has_value()) {
+    absl::Status kept = CheckNotRemoved();
+    if (!kept.ok()) {
+      Fail(kept);
+      return;
+    }
+  }
   uint64_t generation = generation_;
   absl::StatusOr<LogSource*> source = OpenLogSource(
       loop_, options_.log_path, position, options_.source,

@@ -8,6 +8,10 @@
 //     entry (XREVRANGE KEY + - COUNT 1), checks that shmio wrote it and that
 //     the log holds the same payload at that position (else the stream came
 //     from another log: a fatal error), and resumes with the frame after it.
+//     An empty stream starts at the log's oldest frame (0 for a file; a
+//     chain's first position, or the oldest one retention left). A chain
+//     whose retention removed the stream's last entry is a fatal error
+//     naming the positions: what followed it may be lost.
 //     Nothing is remembered locally, so a publisher SIGKILLed at any moment
 //     restarts from what the stream really holds.
 //   - XADDs carry explicit IDs. Redis refuses an ID at or below the stream's
@@ -47,7 +51,7 @@
 namespace bridge {
 
 struct PublisherOptions {
-  std::string log_path;  // a shmio log file (a chain once chains exist)
+  std::string log_path;  // a shmio log file, or a chain's directory
   std::string stream;    // the stream's key
   uint64_t maxlen = 0;   // > 0: each XADD trims the stream to exactly this many entries
   size_t max_in_flight = 4096;  // XADDs sent and not yet answered
@@ -93,7 +97,12 @@ class Publisher {
   void OnReady();
   void OnDown();
   void OnLastEntry(uint64_t generation, absl::StatusOr<const redisReply*> reply);
-  void OpenSource(uint64_t position);
+  // Follows the log from `position` (nullopt: an empty stream, from the
+  // log's oldest frame).
+  void OpenSource(std::optional<uint64_t> position);
+  // FailedPrecondition when retention removed the stream's last entry from
+  // a chain (it cannot be checked, and frames after it may be lost).
+  absl::Status CheckNotRemoved() const;
   void OnBatch(absl::Span<const LogFrame> frames);
   void Add(const LogFrame& frame);
   void OnAdded(uint64_t generation, absl::StatusOr<const redisReply*> reply);

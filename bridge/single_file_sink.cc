@@ -11,18 +11,6 @@
 
 namespace bridge {
 
-absl::StatusOr<std::unique_ptr<LogSink>> OpenLogSink(const SinkOptions& options) {
-  struct stat info;
-  if (::stat(options.path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s is a directory: mirroring into a chain of files needs chains (issue 11)",
-        options.path));
-  }
-  absl::StatusOr<std::unique_ptr<SingleFileSink>> sink = SingleFileSink::Open(options);
-  if (!sink.ok()) return sink.status();
-  return std::unique_ptr<LogSink>(std::move(*sink));
-}
-
 SingleFileSink::SingleFileSink(std::unique_ptr<shmio::SharedMemory> shm,
                                std::unique_ptr<shmio::Pool> pool, uint64_t data_offset)
     : shm_(std::move(shm)), pool_(std::move(pool)), data_offset_(data_offset) {}
@@ -58,30 +46,13 @@ absl::StatusOr<std::unique_ptr<SingleFileSink>> SingleFileSink::Open(const SinkO
       new SingleFileSink(std::move(*shm), std::move(*pool), data_offset));
 }
 
-uint64_t SingleFileSink::CommittedEnd() const {
-  return pool_->GetSize().committed - data_offset_;
+PositionedSink::WriterEnds SingleFileSink::Ends() const {
+  const shmio::Pool::Size size = pool_->GetSize();
+  return {size.committed - data_offset_, size.uncommitted - data_offset_};
 }
 
-uint64_t SingleFileSink::AppendEnd() const {
-  return pool_->GetSize().uncommitted - data_offset_;
-}
-
-absl::Status SingleFileSink::Append(uint64_t position, absl::Span<const uint8_t> payload) {
-  uint64_t expected = AppendEnd();
-  if (position != expected) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: a frame for position %d cannot be appended: the log holds positions up to %d, "
-        "so the next frame must be at %d (%s)",
-        shm_->path(), position, expected, expected,
-        position > expected ? "the frames in between are missing" : "that frame is already there"));
-  }
-  absl::Status appended = pool_->Append(payload);
-  if (!appended.ok()) {
-    return absl::Status(appended.code(),
-                        absl::StrFormat("%s at position %d: %s", shm_->path(), position,
-                                        appended.message()));
-  }
-  return absl::OkStatus();
+absl::Status SingleFileSink::AppendFrame(absl::Span<const uint8_t> payload) {
+  return pool_->Append(payload);
 }
 
 absl::Status SingleFileSink::Commit() { return pool_->Commit(); }

@@ -13,23 +13,25 @@
 
 #include "absl/status/statusor.h"
 #include "bridge/log_sink.h"
+#include "bridge/positioned_sink.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 
 namespace bridge {
 
-class SingleFileSink final : public LogSink {
+class SingleFileSink final : public PositionedSink {
  public:
   // See OpenLogSink() in log_sink.h.
   static absl::StatusOr<std::unique_ptr<SingleFileSink>> Open(const SinkOptions& options);
 
-  uint64_t CommittedEnd() const override;
-  uint64_t AppendEnd() const override;
-  absl::Status Append(uint64_t position, absl::Span<const uint8_t> payload) override;
   absl::Status Commit() override;
   const std::string& name() const override { return shm_->path(); }
+  bool is_chain() const override { return false; }
 
  private:
+  WriterEnds Ends() const override;
+  absl::Status AppendFrame(absl::Span<const uint8_t> payload) override;
+
   SingleFileSink(std::unique_ptr<shmio::SharedMemory> shm, std::unique_ptr<shmio::Pool> pool,
                  uint64_t data_offset);
 

@@ -25,7 +25,7 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, Flags());
   if (!parsed.ok()) return ReportUsageError(io, self, parsed.status().message());
   absl::StatusOr<std::string> log = parsed->File();
-  if (!log.ok()) return ReportUsageError(io, self, "expected exactly one LOG");
+  if (!log.ok()) return ReportUsageError(io, self, "expected exactly one LOG (a file or a chain's directory)");
   absl::StatusOr<RedisFlags> redis = ParseRedisFlags(*parsed);
   if (!redis.ok()) return ReportUsageError(io, self, redis.status().message());
   absl::StatusOr<std::optional<uint64_t>> maxlen = parsed->Uint("maxlen");
@@ -81,10 +81,10 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 
 const Command kPublishCommand = {
     "publish",
-    "publish LOG --redis=HOST:PORT --stream=KEY [--maxlen=N] [--until-caught-up] "
+    "publish LOG|DIR --redis=HOST:PORT --stream=KEY [--maxlen=N] [--until-caught-up] "
     "[--redis-password=PW]",
-    "append every frame of LOG to a Redis stream, exactly once by position (ID "
-    "<position>-1); follows LOG until SIGINT/SIGTERM, or until the stream holds everything "
+    "append every frame of LOG (a file, or a chain DIR across its files) to a Redis stream, "
+    "exactly once by position (ID <position>-1); follows it until SIGINT/SIGTERM, or until the stream holds everything "
     "committed",
     &Run,
 };

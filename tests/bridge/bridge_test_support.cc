@@ -12,18 +12,41 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bridge/log_source.h"
+#include "shmio/chain_directory.h"
+#include "shmio/chain_writer.h"
 #include "shmio/iterator.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 
 namespace bridge_test {
 namespace {
+
+// Appends numbered frames *next_frame.. through `writer` (a Pool or a
+// ChainWriter: the same Append and Commit), committing every `batch`.
+template <typename Writer>
+absl::Status WriteNumbered(uint64_t count, uint64_t batch, uint64_t* next_frame, Writer& writer) {
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string payload = NumberedPayload(*next_frame);
+    absl::Status appended = writer.Append(absl::Span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
+    if (!appended.ok()) return appended;
+    ++*next_frame;
+    if ((i + 1) % batch == 0) {
+      absl::Status committed = writer.Commit();
+      if (!committed.ok()) return committed;
+    }
+  }
+  return writer.Commit();
+}
 
 class SingleFileWriter final : public TestLogWriter {
  public:
@@ -35,18 +58,7 @@ class SingleFileWriter final : public TestLogWriter {
         next_frame_(next_frame) {}
 
   absl::Status Write(uint64_t count, uint64_t batch) override {
-    for (uint64_t i = 0; i < count; ++i) {
-      std::string payload = NumberedPayload(next_frame_);
-      absl::Status appended = pool_->Append(absl::Span<const uint8_t>(
-          reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
-      if (!appended.ok()) return appended;
-      ++next_frame_;
-      if ((i + 1) % batch == 0) {
-        absl::Status committed = pool_->Commit();
-        if (!committed.ok()) return committed;
-      }
-    }
-    return pool_->Commit();
+    return WriteNumbered(count, batch, &next_frame_, *pool_);
   }
   uint64_t next_frame() const override { return next_frame_; }
   uint64_t end_position() const override { return pool_->GetSize().committed - data_offset_; }
@@ -55,6 +67,23 @@ class SingleFileWriter final : public TestLogWriter {
   std::unique_ptr<shmio::SharedMemory> shm_;
   std::unique_ptr<shmio::Pool> pool_;
   uint64_t data_offset_;
+  uint64_t next_frame_;
+};
+
+class ChainFileWriter final : public TestLogWriter {
+ public:
+  ChainFileWriter(std::unique_ptr<shmio::ChainWriter> chain, uint64_t next_frame)
+      : chain_(std::move(chain)), next_frame_(next_frame) {}
+
+  absl::Status Write(uint64_t count, uint64_t batch) override {
+    return WriteNumbered(count, batch, &next_frame_, *chain_);
+  }
+  uint64_t next_frame() const override { return next_frame_; }
+  uint64_t end_position() const override { return chain_->GetSize().committed; }
+  uint64_t rolls() const override { return chain_->rolls(); }
+
+ private:
+  std::unique_ptr<shmio::ChainWriter> chain_;
   uint64_t next_frame_;
 };
 
@@ -73,7 +102,7 @@ bool RunLoopUntil(uv_loop_t* loop, Done done, absl::Duration bound) {
   return done();
 }
 
-// Follows `path` from position 0, appending to *entries (when non-null)
+// Follows `path` from its oldest frame, appending to *entries (when non-null)
 // until the source's delivered end reaches `end` (or, with end ==
 // UINT64_MAX, the log's committed end at the start).
 absl::Status Follow(const std::string& path, uint64_t end, std::vector<Entry>* entries,
@@ -84,7 +113,7 @@ absl::Status Follow(const std::string& path, uint64_t end, std::vector<Entry>* e
   absl::Status error;
   bridge::SourceOptions options;
   absl::StatusOr<bridge::LogSource*> source = bridge::OpenLogSource(
-      &loop, path, 0, options,
+      &loop, path, std::nullopt, options,
       [&](absl::Span<const bridge::LogFrame> frames) {
         for (const bridge::LogFrame& frame : frames) {
           if (entries != nullptr) {
@@ -150,6 +179,24 @@ absl::StatusOr<std::unique_ptr<TestLogWriter>> OpenSingleFileWriter(const std::s
       new SingleFileWriter(std::move(*shm), std::move(*pool), data_offset, frames));
 }
 
+absl::StatusOr<std::unique_ptr<TestLogWriter>> OpenChainWriter(const std::string& dir,
+                                                                uint64_t file_capacity) {
+  // Continue the numbering where an existing chain ends.
+  uint64_t frames = 0;
+  if (shmio::IsDirectory(dir)) {
+    absl::StatusOr<std::vector<Entry>> existing = ReadLog(dir);
+    if (!existing.ok()) return existing.status();
+    frames = existing->size();
+  }
+  shmio::ChainOptions options;
+  options.directory = dir;
+  options.create = true;
+  options.file_capacity = file_capacity;
+  absl::StatusOr<std::unique_ptr<shmio::ChainWriter>> chain = shmio::ChainWriter::Open(options);
+  if (!chain.ok()) return chain.status();
+  return std::unique_ptr<TestLogWriter>(new ChainFileWriter(*std::move(chain), frames));
+}
+
 absl::StatusOr<std::vector<Entry>> ReadLog(const std::string& path) {
   std::vector<Entry> entries;
   absl::Status status = Follow(path, UINT64_MAX, &entries, kWaitBound);
@@ -158,7 +205,14 @@ absl::StatusOr<std::vector<Entry>> ReadLog(const std::string& path) {
 }
 
 bool WaitForLogEnd(const std::string& path, uint64_t end, absl::Duration bound) {
-  return Follow(path, end, nullptr, bound).ok();
+  absl::Time deadline = absl::Now() + bound;
+  for (;;) {
+    absl::Status followed = Follow(path, end, nullptr, deadline - absl::Now());
+    // Missing, or a directory not yet a chain: a mirror is still creating it.
+    bool being_created = absl::IsNotFound(followed) || absl::IsFailedPrecondition(followed);
+    if (!being_created || absl::Now() >= deadline) return followed.ok();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 }
 
 absl::StatusOr<std::vector<Entry>> ReadStream(SyncRedis& redis, const std::string& stream) {
@@ -222,7 +276,8 @@ std::string ShmioPath() {
 
 std::string ShmPath(absl::string_view name) {
   std::string path = absl::StrCat("/dev/shm/shmio-bridge-test-", getpid(), "-", name);
-  unlink(path.c_str());
+  std::error_code ignored;  // nothing there is the usual case
+  std::filesystem::remove_all(path, ignored);
   return path;
 }
 

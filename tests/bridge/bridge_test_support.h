@@ -4,8 +4,8 @@
 // "no gap, no duplicate, every payload" is one comparison.
 //
 // Logs are read through bridge::OpenLogSource and written through
-// TestLogWriter, so a chain of files (issue 11) plugs in by adding a chain
-// TestLogWriter: the readers and every comparison stay as they are.
+// TestLogWriter, a single file or a chain of files alike: the readers and
+// every comparison are the same for both.
 #ifndef TESTS_BRIDGE_BRIDGE_TEST_SUPPORT_H_
 #define TESTS_BRIDGE_BRIDGE_TEST_SUPPORT_H_
 
@@ -69,19 +69,27 @@ class TestLogWriter {
   virtual uint64_t next_frame() const = 0;
   // The position after the last committed frame.
   virtual uint64_t end_position() const = 0;
+  // How many times a chain's writer rolled to a new file (0 for a file).
+  virtual uint64_t rolls() const { return 0; }
 };
 
 // A single shmio file of `capacity` bytes, created (or continued).
 absl::StatusOr<std::unique_ptr<TestLogWriter>> OpenSingleFileWriter(const std::string& path,
                                                                     uint64_t capacity);
 
-// Every committed frame of the log at `path`, read through
-// bridge::OpenLogSource.
+// A chain of files of `file_capacity` bytes in the directory `dir`,
+// created (or continued), starting at position 0.
+absl::StatusOr<std::unique_ptr<TestLogWriter>> OpenChainWriter(const std::string& dir,
+                                                                uint64_t file_capacity);
+
+// Every committed frame of the log at `path` (a file or a chain), read
+// through bridge::OpenLogSource from its oldest frame.
 absl::StatusOr<std::vector<Entry>> ReadLog(const std::string& path);
 
 // Follows the log at `path` (through bridge::OpenLogSource, woken by its
 // doorbell) until it holds every position below `end`; false after
-// `bound`, or on an error.
+// `bound`, or on an error. A log not there yet (a mirror creating it) is
+// waited for within `bound`.
 bool WaitForLogEnd(const std::string& path, uint64_t end, absl::Duration bound = kWaitBound);
 
 // Every entry of `stream`, read with XRANGE in chunks and decoded here
@@ -130,7 +138,8 @@ class ShmioChild {
 
 // The path of //tools:shmio in the runfiles.
 std::string ShmioPath();
-// A path under /dev/shm with the pid and `name`, removed when missing.
+// A path under /dev/shm with the pid and `name`; whatever was there (a
+// file, or a chain's directory) is removed.
 std::string ShmPath(absl::string_view name);
 // $TEST_TMPDIR/<name>.
 std::string TempDir(absl::string_view name);

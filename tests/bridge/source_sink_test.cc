@@ -169,9 +169,51 @@ TEST(SourceSinkTest, ASinkNeedsACapacityToCreateAndRecreatesAFileCutShort) {
   EXPECT_EQ((*sink)->CommittedEnd(), 0u);
 }
 
-TEST(SourceSinkTest, ADirectoryWaitsForChains) {
-  EXPECT_TRUE(absl::IsUnimplemented(bridge::OpenLogSink({TempDir(""), 0}).status()));
-  EXPECT_TRUE(absl::IsUnimplemented(FirstBatch(TempDir(""), 0).status()));
+TEST(SourceSinkTest, ADirectoryThatIsNotAChainIsRefused) {
+  EXPECT_TRUE(absl::IsNotFound(bridge::OpenLogSink({TempDir(""), 0}).status()));
+  absl::Status source = FirstBatch(TempDir(""), 0).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(source)) << source;
+  EXPECT_TRUE(absl::StrContains(source.message(), "is not a shmio chain")) << source;
+}
+
+// A chain the sink creates at a later position (a mirror of a trimmed
+// stream) numbers its frames from there across rolls, and a source reads
+// them back from its oldest frame with the same positions.
+TEST(SourceSinkTest, AChainSinkStartsAtItsFirstPositionAndRolls) {
+  std::string dir = ShmPath("chain");
+  bridge::SinkOptions options;
+  options.path = dir;
+  options.chain_file_capacity = 4096;
+  options.first_position = 1000;
+  std::vector<Entry> written;
+  {
+    absl::StatusOr<std::unique_ptr<bridge::LogSink>> sink = bridge::OpenLogSink(options);
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    EXPECT_TRUE((*sink)->is_chain());
+    EXPECT_EQ((*sink)->CommittedEnd(), 1000u);
+    // One commit for all 500 frames (~23 KB): more than a 4 KB file holds,
+    // so the sink commits as each file fills.
+    for (uint64_t n = 0; n < 500; ++n) {
+      std::string payload = NumberedPayload(n);
+      uint64_t position = (*sink)->AppendEnd();
+      ASSERT_TRUE((*sink)->Append(position, Bytes(payload)).ok());
+      written.push_back(Entry{position, payload});
+    }
+    EXPECT_FALSE((*sink)->Append(0, Bytes("x")).ok());  // not the append end
+    ASSERT_TRUE((*sink)->Commit().ok());
+  }
+  options.chain_file_capacity = 0;  // continue it
+  absl::StatusOr<std::unique_ptr<bridge::LogSink>> reopened = bridge::OpenLogSink(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->CommittedEnd(),
+            bridge::NextPosition(written.back().position, written.back().payload.size()));
+  absl::StatusOr<std::vector<Entry>> read = ReadLog(dir);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Difference(*read, written), "");
+  absl::StatusOr<std::vector<uint64_t>> from = FirstBatch(dir, written[7].position);
+  ASSERT_TRUE(from.ok()) << from.status();
+  EXPECT_EQ(from->front(), written[7].position);
+  EXPECT_FALSE(FirstBatch(dir, 999).ok());  // before the chain's first position
 }
 
 }  // namespace
