@@ -285,8 +285,7 @@ absl::StatusOr<std::unique_ptr<ReaderSlot>> ReaderTable::Claim(absl::string_view
                                                     lock_fd, std::string(name)));
 }
 
-absl::Status ReaderTable::Remove(absl::string_view name) {
-  TableLock lock(fd_);
+absl::StatusOr<uint32_t> ReaderTable::FindStopped(absl::string_view name) const {
   absl::StatusOr<int> found = Find(name);
   if (!found.ok()) return found.status();
   if (*found < 0) {
@@ -298,25 +297,23 @@ absl::Status ReaderTable::Remove(absl::string_view name) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: the reader \"%s\" is running (pid %d); stop it first", path_, name, info->pid));
   }
+  return static_cast<uint32_t>(*found);
+}
+
+absl::Status ReaderTable::Remove(absl::string_view name) {
+  TableLock lock(fd_);
+  absl::StatusOr<uint32_t> found = FindStopped(name);
+  if (!found.ok()) return found.status();
   // Release: a lister that sees the slot free sees nothing of the old name.
-  State(slot(static_cast<uint32_t>(*found))).store(kFree, std::memory_order_release);
+  State(slot(*found)).store(kFree, std::memory_order_release);
   return absl::OkStatus();
 }
 
 absl::Status ReaderTable::Reset(absl::string_view name, uint64_t position) {
   TableLock lock(fd_);
-  absl::StatusOr<int> found = Find(name);
+  absl::StatusOr<uint32_t> found = FindStopped(name);
   if (!found.ok()) return found.status();
-  if (*found < 0) {
-    return absl::NotFoundError(absl::StrFormat("%s: no reader is named \"%s\"", path_, name));
-  }
-  absl::StatusOr<NamedReaderInfo> info = Read(static_cast<uint32_t>(*found));
-  if (!info.ok()) return info.status();
-  if (info->alive) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: the reader \"%s\" is running (pid %d); stop it first", path_, name, info->pid));
-  }
-  uint8_t* s = slot(static_cast<uint32_t>(*found));
+  uint8_t* s = slot(*found);
   format::AtomicWord(s, kAckedAtOffset).store(NowNs(), std::memory_order_relaxed);
   // Release: after the ack time (the reader is not running: no other writer).
   format::AtomicWord(s, kPositionOffset).store(position, std::memory_order_release);

@@ -109,6 +109,9 @@ class ReaderTable : public std::enable_shared_from_this<ReaderTable> {
   uint8_t* slot(uint32_t i) const { return base_ + 128 + 128 * uint64_t{i}; }
   // The slot holding `name`, or -1; DataLoss for a damaged slot.
   absl::StatusOr<int> Find(absl::string_view name) const;
+  // The slot of `name`, which must exist and not be running (for Remove
+  // and Reset): NotFound, or FailedPrecondition naming its pid.
+  absl::StatusOr<uint32_t> FindStopped(absl::string_view name) const;
   absl::StatusOr<NamedReaderInfo> Read(uint32_t i) const;
   // Whether a process holds slot i's liveness lock.
   absl::StatusOr<bool> Alive(uint32_t i) const;

@@ -72,31 +72,37 @@ int Fail(int code, const absl::Status& status, const char* what) {
   return code;
 }
 
-// The next sequence number: one past the last committed frame's.
-absl::StatusOr<uint64_t> NextSeq(const shmio::SharedMemory& shm,
-                                 uint64_t data_offset, uint64_t committed) {
-  if (committed == data_offset) return 0;
-  shmio::ReverseFrameRange frames(shm, data_offset, committed, true);
+// One past the sequence number of the last frame of a reverse walk (a
+// ReverseFrameRange or ReverseChainFrameRange ending at committed), which
+// must close a batch; `where` gives a frame's offset or position.
+template <typename Range, typename Where>
+absl::StatusOr<uint64_t> SeqAfterLast(const Range& frames, Where where) {
   auto last = frames.begin();
   if (last == frames.end()) {
-    return frames.status().ok()
-               ? absl::DataLossError("no last frame below committed")
-               : frames.status();
+    return frames.status().ok() ? absl::DataLossError("no last frame below committed")
+                                : frames.status();
   }
   PayloadInfo info;
-  absl::Status status = CheckPayload(last->payload, last->offset, &info);
+  absl::Status status = CheckPayload(last->payload, where(*last), &info);
   if (!status.ok()) return status;
   if (!info.ends_batch()) {
     return absl::DataLossError(absl::StrFormat(
-        "the last committed frame (offset %d, seq %d) is index %d of a %d-frame "
+        "the last committed frame (at %d, seq %d) is index %d of a %d-frame "
         "batch: committed ends inside a batch",
-        last->offset, info.seq, info.index, info.batch_length));
+        where(*last), info.seq, info.index, info.batch_length));
   }
   return info.seq + 1;
 }
 
-// The sequence number after the last committed frame of a chain, whose
-// frames lie in [oldest, committed) positions.
+// The next sequence number of a file: one past the last committed frame's.
+absl::StatusOr<uint64_t> NextSeq(const shmio::SharedMemory& shm,
+                                 uint64_t data_offset, uint64_t committed) {
+  if (committed == data_offset) return 0;
+  shmio::ReverseFrameRange frames(shm, data_offset, committed, true);
+  return SeqAfterLast(frames, [](const shmio::Frame& f) { return f.offset; });
+}
+
+// The same for a chain, whose frames lie in [oldest, committed) positions.
 absl::StatusOr<uint64_t> NextChainSeq(const std::string& directory, uint64_t committed) {
   auto files = shmio::ChainFiles::Open(directory, true);
   if (!files.ok()) return files.status();
@@ -105,21 +111,7 @@ absl::StatusOr<uint64_t> NextChainSeq(const std::string& directory, uint64_t com
   const uint64_t oldest = listing->files.front().base_position;
   if (committed == oldest) return 0;
   shmio::ReverseChainFrameRange frames(*files, oldest, committed);
-  auto last = frames.begin();
-  if (last == frames.end()) {
-    return frames.status().ok() ? absl::DataLossError("no last frame below committed")
-                                : frames.status();
-  }
-  PayloadInfo info;
-  absl::Status status = CheckPayload(last->payload, last->position, &info);
-  if (!status.ok()) return status;
-  if (!info.ends_batch()) {
-    return absl::DataLossError(absl::StrFormat(
-        "the last committed frame (position %d, seq %d) is index %d of a %d-frame "
-        "batch: committed ends inside a batch",
-        last->position, info.seq, info.index, info.batch_length));
-  }
-  return info.seq + 1;
+  return SeqAfterLast(frames, [](const shmio::ChainFrame& f) { return f.position; });
 }
 
 // Appends numbered batches to `log` (a Pool or a ChainWriter) until
