@@ -7,15 +7,11 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <map>
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "examples/events.h"
+#include "examples/ledger.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
 #include "uvwatch/subscription.h"
@@ -23,38 +19,8 @@
 namespace {
 
 using examples::MsgType;
-
-uint64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Builds a T in place in the log (packed, so no copy and no alignment
-// trouble) and stamps its header.
-template <typename T>
-T* Record(shmio::Pool& pool, MsgType type) {
-  absl::StatusOr<T*> event = pool.Wrap<T>();
-  if (!event.ok()) {
-    std::fprintf(stderr, "writer: %s\n", event.status().ToString().c_str());
-    _exit(1);
-  }
-  (*event)->header = {type, NowNs()};
-  return *event;
-}
-
-void RecordMoves(shmio::Pool& pool, int first, int count) {
-  for (int i = first; i < first + count; ++i) {
-    if (i % 3 != 2) {
-      auto* deposit = Record<examples::Deposited>(pool, MsgType::kDeposited);
-      deposit->account = (i / 3) % 3;
-      deposit->amount_cents = 100 * (i % 7 + 1);
-    } else {
-      auto* withdrawal = Record<examples::Withdrawn>(pool, MsgType::kWithdrawn);
-      withdrawal->account = (i / 3) % 3;
-      withdrawal->amount_cents = 50 * (i % 5 + 1);
-    }
-  }
-}
+using examples::Record;
+using examples::RecordMoves;
 
 // The writer process: a history, then (once the consumer has caught up)
 // live batches, then end of stream.
@@ -67,13 +33,7 @@ int RunWriter(const std::string& path, int history_written_fd, int go_fd) {
   if (!shm.ok()) return 1;
   auto pool = shmio::Pool::Create(shm->get());
   if (!pool.ok()) return 1;
-  const char* owners[] = {"ada", "grace", "linus"};
-  for (uint32_t account = 0; account < 3; ++account) {
-    auto* opened = Record<examples::AccountOpened>(**pool, MsgType::kAccountOpened);
-    opened->account = account;
-    std::memcpy(opened->owner, owners[account],
-                std::min(sizeof opened->owner, std::strlen(owners[account])));
-  }
+  examples::RecordAccounts(**pool);
   RecordMoves(**pool, 0, 300);
   (void)(*pool)->Commit();
   if (write(history_written_fd, "h", 1) != 1) return 1;  // consumer starts
@@ -88,41 +48,6 @@ int RunWriter(const std::string& path, int history_written_fd, int go_fd) {
   end->frames_sent = 3 + 300 + 5 * 20;
   return (*pool)->Commit().ok() ? 0 : 1;
 }
-
-// The state the consumer rebuilds from the events.
-struct Ledger {
-  std::map<uint32_t, std::string> owners;
-  std::map<uint32_t, int64_t> balance_cents;
-  uint64_t applied = 0;
-  uint64_t expected = 0;  // from EndOfStream
-  bool ended = false;
-
-  void Apply(absl::Span<const uint8_t> payload) {
-    const uint8_t* p = payload.data();
-    switch (examples::TypeOf(p)) {
-      case MsgType::kAccountOpened: {
-        auto* e = reinterpret_cast<const examples::AccountOpened*>(p);
-        owners[e->account] = std::string(e->owner, strnlen(e->owner, 16));
-        break;
-      }
-      case MsgType::kDeposited:
-        balance_cents[reinterpret_cast<const examples::Deposited*>(p)->account] +=
-            reinterpret_cast<const examples::Deposited*>(p)->amount_cents;
-        break;
-      case MsgType::kWithdrawn:
-        balance_cents[reinterpret_cast<const examples::Withdrawn*>(p)->account] -=
-            reinterpret_cast<const examples::Withdrawn*>(p)->amount_cents;
-        break;
-      case MsgType::kEndOfStream:
-        expected = reinterpret_cast<const examples::EndOfStream*>(p)->frames_sent;
-        ended = true;
-        return;
-      default:
-        return;
-    }
-    ++applied;
-  }
-};
 
 }  // namespace
 
@@ -142,7 +67,7 @@ int main() {
   if (read(history_written[0], &byte, 1) != 1) return 1;  // the log exists
 
   uv_loop_t* loop = uv_default_loop();
-  Ledger ledger;
+  examples::Ledger ledger;
   int batches = 0;
   uvwatch::Subscription* consumer = nullptr;
   auto subscription = uvwatch::Subscription::Open(
@@ -168,10 +93,7 @@ int main() {
 
   int status = 0;
   waitpid(writer, &status, 0);
-  for (const auto& [account, owner] : ledger.owners) {
-    std::printf("account %u (%s): %.2f\n", account, owner.c_str(),
-                ledger.balance_cents[account] / 100.0);
-  }
+  ledger.Print();
   bool ok = ledger.ended && ledger.applied == ledger.expected &&
             uv_loop_close(loop) == 0 && WIFEXITED(status) &&
             WEXITSTATUS(status) == 0;

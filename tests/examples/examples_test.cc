@@ -53,6 +53,14 @@ TEST(ExamplesTest, EventSourcingRebuildsThenFollows) {
       << run.output;
 }
 
+TEST(ExamplesTest, ChainLedgerFollowsEveryRoll) {
+  ExampleRun run = RunExample("chain_ledger");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "ok: applied 20003 of 20003 events from "))
+      << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "writer: ")) << run.output;
+}
+
 TEST(ExamplesTest, SystemMonitoringPrintsEveryEntry) {
   ExampleRun run = RunExample("system_monitoring");
   EXPECT_EQ(run.exit_code, 0) << run.output;
