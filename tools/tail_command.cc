@@ -29,6 +29,7 @@ namespace {
 constexpr FlagSpec kFlags[] = {
     {"follow", false}, {"mode", true},   {"interval", true},
     {"from", true},    {"format", true}, {"cursor", false},
+    {"name", true},
 };
 
 // Where to start, from --from.
@@ -117,6 +118,47 @@ int PrintChainCommitted(const std::string& directory, const From& from,
     return ReportFailure(io, self, directory, frames->status());
   }
   return FinishOutput(io, self, kExitOk);
+}
+
+// As the named reader `name` of a chain: prints what it holds now from the
+// name's acknowledged position (`from` for a new name) to the committed end
+// seen at the start, then acknowledges it once it is flushed to the output.
+int PrintNamedCommitted(const std::string& directory, const std::string& name,
+                        const From& from, FramePrinter& printer, const CommandIo& io) {
+  const Command& self = kTailCommand;
+  ChainStart start;
+  if (from.start == uvwatch::Start::kEnd) start.kind = ChainStart::kEnd;
+  if (from.start == uvwatch::Start::kCursor) start = {ChainStart::kPosition, from.cursor};
+  absl::StatusOr<std::unique_ptr<ChainConsumer>> chain =
+      ChainConsumer::OpenNamed(directory, name, start, DebugFromEnvironment());
+  // Unavailable: no file yet, so nothing to print or acknowledge.
+  if (absl::IsUnavailable(chain.status()) && from.start != uvwatch::Start::kCursor) {
+    return FinishOutput(io, self, kExitOk);
+  }
+  if (!chain.ok()) return ReportFailure(io, self, directory, chain.status());
+  absl::StatusOr<ChainFrameRange> frames = (*chain)->GetData();
+  if (!frames.ok()) return ReportFailure(io, self, directory, frames.status());
+  // Next(), not the range, so that a reader the writer dropped hears so.
+  while ((*chain)->cursor() < frames->to()) {
+    absl::StatusOr<Batch> batch = (*chain)->Next();
+    if (!batch.ok()) return ReportFailure(io, self, directory, batch.status());
+    if (batch->empty()) break;
+    for (const Frame& frame : batch->frames) {
+      if (!printer.Print(frame.payload, batch->CursorOf(frame))) {
+        return FinishOutput(io, self, kExitFailure);
+      }
+    }
+    if (!batch->frames.status().ok()) {
+      std::fflush(io.out);
+      return ReportFailure(io, self, directory, batch->frames.status());
+    }
+  }
+  // Acknowledged only once the output has it.
+  int flushed = FinishOutput(io, self, kExitOk);
+  if (flushed != kExitOk) return flushed;
+  absl::Status acked = (*chain)->Ack();
+  if (!acked.ok()) return ReportFailure(io, self, directory, acked);
+  return kExitOk;
 }
 
 // How often a follower looks again at a log that is being created.
@@ -261,7 +303,16 @@ class Follower {
     }
     // Each batch reaches a pipe or file as it arrives.
     int flushed = FinishOutput(io_, kTailCommand, kExitOk);
-    if (flushed != kExitOk) Stop(flushed);
+    if (flushed != kExitOk) {
+      Stop(flushed);
+      return;
+    }
+    // A named reader acknowledges only what the output has (auto_ack is
+    // off): killed before this, it prints the batch again when restarted.
+    if (!options_.reader_name.empty()) {
+      absl::Status acked = subscription_->Ack(batch.next_cursor);
+      if (!acked.ok()) Stop(ReportFailure(io_, kTailCommand, path_, acked));
+    }
   }
 
   static void OnSignal(uv_signal_t* handle, int signum) {
@@ -326,8 +377,18 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
     return ReportUsageError(io, self, "--interval must be at least 1 (ms)");
   }
 
+  const std::optional<std::string> name = parsed->Value("name");
+  if (name.has_value() && !IsDirectory(path)) {
+    return ReportUsageError(
+        io, self,
+        absl::StrFormat("--name=%s needs a chain directory: %s is not one (a single log "
+                        "file has no named readers)",
+                        *name, path));
+  }
+
   FramePrinter printer(io.out, *format, parsed->Has("cursor"));
   if (!parsed->Has("follow")) {
+    if (name.has_value()) return PrintNamedCommitted(path, *name, *from, printer, io);
     if (IsDirectory(path)) return PrintChainCommitted(path, *from, printer, io);
     return PrintCommitted(path, *from, printer, io);
   }
@@ -337,6 +398,10 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
   options.poll_interval_ms = interval->value_or(10);
   options.start = from->start;
   options.cursor = from->cursor;
+  if (name.has_value()) {
+    options.reader_name = *name;
+    options.auto_ack = false;  // OnBatch acknowledges after the flush
+  }
   Follower follower(path, *from, printer, io);
   return follower.Run(std::move(options));
 }
@@ -346,11 +411,14 @@ int Run(absl::Span<const std::string> args, const CommandIo& io) {
 const Command kTailCommand = {
     "tail",
     "tail FILE|DIR [-f] [--mode=auto|inotify|timer] [--interval=MS] "
-    "[--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor]",
+    "[--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor] [--name=NAME]",
     "print committed payloads like dump (of a file, or a chain's directory "
     "across its files); with -f keep following new ones, across a chain's "
     "rolls (libuv; inotify woken by the writer's doorbell, or polling) until "
-    "SIGINT/SIGTERM",
+    "SIGINT/SIGTERM; --name=NAME (a chain only) reads as that named reader: "
+    "from its acknowledged position (--from only for a new name), "
+    "acknowledging each batch once it is flushed to stdout, so a restart "
+    "with the name goes on after the last acknowledged frame",
     &Run,
 };
 

@@ -1,5 +1,5 @@
 // `shmio tail FILE|DIR [-f] [--mode=auto|inotify|timer] [--interval=MS]
-//  [--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor]`:
+//  [--from=begin|end|CURSOR] [--format=hex|text|json] [--cursor] [--name=NAME]`:
 // prints payloads one per line exactly like `dump`, flushing after every
 // batch so a pipe or file sees each batch as it arrives.
 //
@@ -18,6 +18,18 @@
 // first file when it has none). Cursors, printed with --cursor and taken by
 // --from, are chain positions. Files that retention removed before tail
 // read them end -f with an error naming the oldest position left.
+//
+// --name=NAME (DIR only; a usage error for a file) reads as the chain's
+// named reader NAME (shmio/reader_table.h): it starts at the name's
+// acknowledged position (--from applies only the first time the name is
+// used) and acknowledges only what it has written and flushed to stdout.
+// With -f it acknowledges each batch after its flush; killed at any moment
+// and restarted with the name, it prints again at most the batch it had
+// not acknowledged, and never skips a frame. Without -f it prints from the
+// acknowledged position to the committed end and acknowledges that. A
+// second live reader with the name is refused (naming its pid); a reader
+// the writer dropped exits 1 with what it lost and where to resume
+// (`shmio readers DIR --reset NAME --to=POSITION`).
 #ifndef SHMIO_TOOLS_TAIL_COMMAND_H_
 #define SHMIO_TOOLS_TAIL_COMMAND_H_
 

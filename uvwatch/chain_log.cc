@@ -2,17 +2,19 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "shmio/chain_files.h"
 
 namespace uvwatch::internal {
 
 absl::StatusOr<std::unique_ptr<ChainLog>> ChainLog::Open(const std::string& directory,
-                                                         shmio::ChainStart start) {
+                                                         shmio::ChainStart start,
+                                                         std::string reader_name) {
   // Not a chain (or not there) is an error now, not a wait.
   absl::StatusOr<std::shared_ptr<shmio::ChainFiles>> files =
       shmio::ChainFiles::Open(directory, /*debug_checks=*/false);
   if (!files.ok()) return files.status();
-  std::unique_ptr<ChainLog> log(new ChainLog(directory, start));
+  std::unique_ptr<ChainLog> log(new ChainLog(directory, start, std::move(reader_name)));
   absl::Status opened = log->TryOpen();
   if (!opened.ok()) return opened;
   // Every frame of a chain that has none yet comes after Open().
@@ -23,8 +25,11 @@ absl::StatusOr<std::unique_ptr<ChainLog>> ChainLog::Open(const std::string& dire
 }
 
 absl::Status ChainLog::TryOpen() {
+  const bool debug = shmio::DebugFromEnvironment();
   absl::StatusOr<std::unique_ptr<shmio::ChainConsumer>> consumer =
-      shmio::ChainConsumer::Open(directory_, start_, shmio::DebugFromEnvironment());
+      reader_name_.empty()
+          ? shmio::ChainConsumer::Open(directory_, start_, debug)
+          : shmio::ChainConsumer::OpenNamed(directory_, reader_name_, start_, debug);
   // Unavailable: the chain has no file yet (its writer is making it).
   if (absl::IsUnavailable(consumer.status())) return absl::OkStatus();
   if (!consumer.ok()) return consumer.status();
@@ -40,6 +45,17 @@ absl::StatusOr<std::optional<shmio::Batch>> ChainLog::Next(
     if (consumer_ == nullptr) return std::nullopt;
   }
   return consumer_->Next(limits);
+}
+
+absl::Status ChainLog::Ack(uint64_t position) {
+  if (reader_name_.empty()) return FollowedLog::Ack(position);
+  if (consumer_ == nullptr) {
+    // Nothing was delivered yet: there is nothing to acknowledge.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "uvwatch: ", directory_, ": reader \"", reader_name_,
+        "\" has read nothing yet (the chain has no file): nothing to acknowledge"));
+  }
+  return consumer_->Ack(position);
 }
 
 uint64_t ChainLog::cursor() const {

@@ -19,13 +19,18 @@ namespace uvwatch::internal {
 
 class ChainLog final : public FollowedLog {
  public:
-  // Opens the chain in `directory` at `start`. Errors: those of
+  // Opens the chain in `directory` at `start`; with a `reader_name`, as
+  // that named reader (ChainConsumer::OpenNamed: at its acknowledged
+  // position, `start` only for a new name). Errors: those of
   // ChainFiles::Open (not a directory, not a chain) and of
-  // ChainConsumer::Open (a bad start position, a file that is not where it
-  // should be). A chain with no file yet is no error: see the class comment;
-  // kEnd then means its first frame (every frame comes after Open()).
+  // ChainConsumer::Open or OpenNamed (a bad start position, a file that is
+  // not where it should be, the name taken by a live reader). A chain with
+  // no file yet is no error: see the class comment; kEnd then means its
+  // first frame (every frame comes after Open()), and a name is claimed
+  // when the first file appears.
   static absl::StatusOr<std::unique_ptr<ChainLog>> Open(const std::string& directory,
-                                                        shmio::ChainStart start);
+                                                        shmio::ChainStart start,
+                                                        std::string reader_name = "");
 
   // Null while the chain has no file.
   const shmio::ChainConsumer* consumer() const { return consumer_.get(); }
@@ -59,16 +64,19 @@ class ChainLog final : public FollowedLog {
   absl::Duration CommittedProblemAge() const override {
     return consumer_ == nullptr ? absl::ZeroDuration() : consumer_->CommittedProblemAge();
   }
+  bool named() const override { return !reader_name_.empty(); }
+  absl::Status Ack(uint64_t position) override;
 
  private:
-  ChainLog(std::string directory, shmio::ChainStart start)
-      : directory_(std::move(directory)), start_(start) {}
+  ChainLog(std::string directory, shmio::ChainStart start, std::string reader_name)
+      : directory_(std::move(directory)), start_(start), reader_name_(std::move(reader_name)) {}
   // Opens the consumer once the chain has a file; OK (and still null)
   // while it has none.
   absl::Status TryOpen();
 
   const std::string directory_;
   shmio::ChainStart start_;
+  const std::string reader_name_;  // "" for a reader without a name
   std::unique_ptr<shmio::ChainConsumer> consumer_;
 };
 

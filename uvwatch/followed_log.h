@@ -61,6 +61,15 @@ class FollowedLog {
   virtual absl::Status CommittedProblem() const = 0;
   virtual absl::Duration CommittedProblemAge() const = 0;
 
+  // A named reader's acknowledgement (shmio::ChainConsumer::Ack): every
+  // frame before `position` is done. Only a chain followed under a reader
+  // name has one; FailedPrecondition for the others.
+  virtual bool named() const { return false; }
+  virtual absl::Status Ack(uint64_t position) {
+    return absl::FailedPreconditionError(
+        "uvwatch: only a subscription with Options::reader_name acknowledges");
+  }
+
   // True when reading on may find more without waiting: committed moved
   // past the cursor, or the file is finished.
   bool HasMore() const {

@@ -15,8 +15,13 @@ namespace {
 
 absl::Status CheckOptions(uv_loop_t* loop, const Options& options,
                           const Subscription::BatchCallback& on_batch,
-                          const Subscription::ErrorCallback& on_error) {
+                          const Subscription::ErrorCallback& on_error, bool chain) {
   if (loop == nullptr) return absl::InvalidArgumentError("uvwatch: loop is null");
+  if (!chain && !options.reader_name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "uvwatch: reader_name \"", options.reader_name,
+        "\" is for a chain (OpenChain): a single log file has no named readers"));
+  }
   if (!on_batch || !on_error) {
     return absl::InvalidArgumentError(
         "uvwatch: both a batch callback and an error callback are required");
@@ -122,7 +127,7 @@ absl::StatusOr<Subscription*> Subscription::Open(uv_loop_t* loop,
                                                  const Options& options,
                                                  BatchCallback on_batch,
                                                  ErrorCallback on_error) {
-  absl::Status valid = CheckOptions(loop, options, on_batch, on_error);
+  absl::Status valid = CheckOptions(loop, options, on_batch, on_error, /*chain=*/false);
   if (!valid.ok()) return valid;
   shmio::Options shm_options;
   shm_options.path = path;
@@ -141,7 +146,7 @@ absl::StatusOr<Subscription*> Subscription::Open(uv_loop_t* loop,
 absl::StatusOr<Subscription*> Subscription::Open(
     uv_loop_t* loop, const shmio::SharedMemory* shm, const Options& options,
     BatchCallback on_batch, ErrorCallback on_error) {
-  absl::Status valid = CheckOptions(loop, options, on_batch, on_error);
+  absl::Status valid = CheckOptions(loop, options, on_batch, on_error, /*chain=*/false);
   if (!valid.ok()) return valid;
   if (shm == nullptr) return absl::InvalidArgumentError("uvwatch: shm is null");
   absl::StatusOr<std::unique_ptr<internal::FileLog>> log =
@@ -154,7 +159,7 @@ absl::StatusOr<Subscription*> Subscription::Open(
 absl::StatusOr<Subscription*> Subscription::OpenChain(
     uv_loop_t* loop, const std::string& directory, const Options& options,
     BatchCallback on_batch, ErrorCallback on_error) {
-  absl::Status valid = CheckOptions(loop, options, on_batch, on_error);
+  absl::Status valid = CheckOptions(loop, options, on_batch, on_error, /*chain=*/true);
   if (!valid.ok()) return valid;
   shmio::ChainStart start;
   if (options.start == Start::kEnd) {
@@ -163,7 +168,7 @@ absl::StatusOr<Subscription*> Subscription::OpenChain(
     start = {shmio::ChainStart::kPosition, options.cursor};
   }
   absl::StatusOr<std::unique_ptr<internal::ChainLog>> log =
-      internal::ChainLog::Open(directory, start);
+      internal::ChainLog::Open(directory, start, options.reader_name);
   if (!log.ok()) return log.status();
   return Follow(loop, *std::move(log), options, std::move(on_batch),
                 std::move(on_error));
@@ -342,6 +347,14 @@ void Subscription::ReadOneBatch() {
   on_batch_(**batch);
   // The callback may have stopped or closed us; *this lives on until the
   // close callbacks run on a later loop phase, so reading flags is safe.
+  // A closed one did not acknowledge: its batch comes again (at least once).
+  if (!closing_ && options_.auto_ack && log_->named()) {
+    absl::Status acked = log_->Ack((*batch)->next_cursor);
+    if (!acked.ok()) {
+      Fail(acked);
+      return;
+    }
+  }
   if (closing_ || stopped_) return;
   // More already committed (or a batch cut by the limits, or a chain's file
   // read to its sealed end): the next loop turn reads on, after the loop's
@@ -404,6 +417,10 @@ void Subscription::Fail(const absl::Status& error) {
                    log_->cursor_unit(), " ", log_->cursor(), " and stops here; ",
                    log_->after_error(), "]")));
 }
+
+// Also while closing: the reader keeps its slot until *this is deleted, so
+// a callback may acknowledge its batch and then Close().
+absl::Status Subscription::Ack(uint64_t position) { return log_->Ack(position); }
 
 void Subscription::Stop() {
   if (closing_ || stopped_) return;

@@ -69,6 +69,20 @@
 // the reader has not reached yet that retention removed is an error
 // (OutOfRange naming the positions lost and the oldest one left).
 //
+// Named readers (Options::reader_name, OpenChain only): the subscription
+// reads through shmio::ChainConsumer::OpenNamed. It starts where the name
+// last acknowledged, and acknowledges each batch after its callback
+// returns (or, with auto_ack off, when the caller calls Ack()). Delivery is
+// at least once: a reader killed or closed between a callback and its
+// acknowledgement gets that batch again under the same name, and never
+// loses a frame (retention keeps what a named reader has not
+// acknowledged). A second live reader with the name is refused by
+// OpenChain (FailedPrecondition naming the other's pid). A reader the
+// writer dropped (its policy, chain_writer.h) gets the core's OutOfRange
+// through the error callback, naming what it lost and where to resume;
+// `shmio readers DIR --reset NAME --to=POSITION` (or ReaderTable::Reset)
+// while it is closed sets where it goes on.
+//
 // Thread safety: a Subscription and its callbacks belong to the loop's
 // thread. Call every method on that thread only.
 #ifndef UVWATCH_SUBSCRIPTION_H_
@@ -129,6 +143,20 @@ struct Options {
   // any is pending, even if that frame alone exceeds max_bytes_per_batch.
   size_t max_frames_per_batch = 1024;
   size_t max_bytes_per_batch = size_t{1} << 20;  // payload bytes
+
+  // OpenChain only: follow the chain as the named reader `reader_name`
+  // (shmio/reader_table.h; 1 to 64 of A-Z a-z 0-9 . _ -). The subscription
+  // starts at the name's acknowledged position (`start` and `cursor` apply
+  // only the first time the name is used), and the writer's retention keeps
+  // every frame from there on (see "Named readers" above). Empty: a reader
+  // without a name, which retention does not protect.
+  std::string reader_name;
+  // With reader_name: acknowledge each batch's next_cursor once its
+  // callback returned (unless the callback closed the subscription: a
+  // callback that could not handle its batch closes it, and the batch
+  // comes again to the next reader with the name). false: the caller
+  // acknowledges with Subscription::Ack(), e.g. once its output is durable.
+  bool auto_ack = true;
 
   // Hears, on the loop thread, about something odd that does not stop the
   // subscription, each kind at most once: auto mode falling back to timer
@@ -207,6 +235,13 @@ class Subscription {
   // callback has deleted *this. Idempotent: later calls do nothing (their
   // `on_closed` is dropped). No batch or error callback runs after Close().
   void Close(std::function<void()> on_closed = nullptr);
+
+  // A named reader's acknowledgement (Options::reader_name): every frame
+  // before `position`, a frame boundary at or below cursor() (a delivered
+  // batch's next_cursor), is done; a restart with the name resumes there.
+  // FailedPrecondition for a subscription without a name, or before the
+  // chain has a file; InvalidArgument past cursor().
+  absl::Status Ack(uint64_t position);
 
   // The mode in use (kAuto resolved to kInotify or kTimer).
   Mode mode() const { return mode_; }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/fuzz/log_exerciser.h"
+#include "tests/fuzz/reader_table_exerciser.h"
 
 namespace shmio_fuzz {
 namespace {
@@ -55,18 +56,26 @@ std::vector<uint8_t> ReadAll(const std::string& path) {
 // promise (an abort, or a sanitizer report) fails this input alone and the
 // other inputs still run. The child's stderr, which says what broke, goes to
 // the test log.
+// A fuzzer's body and the removal of the scratch files it made in a child.
+struct Exerciser {
+  void (*exercise)(const uint8_t* data, size_t size);
+  void (*remove_scratch)(pid_t pid);
+};
+constexpr Exerciser kLog = {&ExerciseLogBytes, &RemoveScratchFiles};
+constexpr Exerciser kReaderTable = {&ExerciseReaderTableBytes, &RemoveReaderTableScratch};
+
 void ExpectPromisesKept(const std::vector<uint8_t>& bytes,
-                        const std::string& name) {
+                        const std::string& name, const Exerciser& exerciser = kLog) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0) << "fork failed";
   if (pid == 0) {
-    ExerciseLogBytes(bytes.data(), bytes.size());
+    exerciser.exercise(bytes.data(), bytes.size());
     _exit(0);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
   }
-  RemoveScratchFiles(pid);
+  exerciser.remove_scratch(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << name << " (" << bytes.size() << " bytes) broke a promise"
       << (WIFSIGNALED(status) ? absl::StrCat(": signal ", WTERMSIG(status))
@@ -88,7 +97,34 @@ TEST(FuzzRegressionTest, EverySeedReadsWithoutBreakingAPromise) {
 TEST(FuzzRegressionTest, EverySavedCrashInputReadsWithoutBreakingAPromise) {
   for (const std::string& path :
        InputsIn(RunfileDir("tests/fuzz/regressions"))) {
-    ExpectPromisesKept(ReadAll(path), path);
+    // run_fuzz.sh names the reader-table fuzzer's finds reader-table-*.
+    const bool table = absl::StartsWith(path.substr(path.rfind('/') + 1), "reader-table-");
+    ExpectPromisesKept(ReadAll(path), path, table ? kReaderTable : kLog);
+  }
+}
+
+// Reader tables (DIR/readers.shm): the seeds, every truncation to a few
+// sizes, and a flip of each header byte and of each byte of slot 0.
+TEST(FuzzRegressionTest, EveryReaderTableSeedAndFlipWorksOrIsAnError) {
+  std::vector<std::string> seeds = InputsIn(RunfileDir("tests/fuzz/reader_corpus"));
+  ASSERT_GE(seeds.size(), 5u) << "the reader-table seeds are missing from runfiles";
+  for (const std::string& path : seeds) {
+    const std::vector<uint8_t> bytes = ReadAll(path);
+    ExpectPromisesKept(bytes, path, kReaderTable);
+    if (bytes.size() < 256) continue;
+    for (size_t length : {size_t{0}, size_t{24}, size_t{200}, bytes.size() - 1}) {
+      ExpectPromisesKept(std::vector<uint8_t>(bytes.begin(), bytes.begin() + length),
+                         absl::StrCat(path, " cut to ", length, " bytes"), kReaderTable);
+    }
+  }
+  const std::vector<uint8_t> several = ReadAll(RunfileDir("tests/fuzz/reader_corpus/several.shm"));
+  ASSERT_GE(several.size(), 256u);
+  for (size_t at = 0; at < 256; ++at) {
+    if (at >= 32 && at < 128) continue;  // unused header bytes
+    std::vector<uint8_t> damaged = several;
+    damaged[at] ^= 0xff;
+    ExpectPromisesKept(damaged, absl::StrCat("several.shm with byte ", at, " flipped"),
+                       kReaderTable);
   }
 }
 

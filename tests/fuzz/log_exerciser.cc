@@ -21,22 +21,12 @@
 #include "shmio/iterator.h"
 #include "shmio/pool.h"
 #include "shmio/shared_memory.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace shmio_fuzz {
 namespace {
 
 using shmio::format::DecodeU64;
-
-// A broken promise: say what and where, then abort so the fuzzer keeps the
-// input (and the regression test fails).
-#define EXPECT_PROMISE(condition, ...)                                     \
-  do {                                                                     \
-    if (!(condition)) {                                                    \
-      std::fprintf(stderr, "shmio broke a promise: %s: %s\n", #condition,  \
-                   absl::StrFormat(__VA_ARGS__).c_str());                  \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 // Files in /dev/shm named after the process, rewritten for every input.
 std::string InputPathOf(pid_t pid) {
@@ -53,24 +43,6 @@ std::string WritablePath() { return WritablePathOf(getpid()); }
 struct Cleanup {
   ~Cleanup() { RemoveScratchFiles(getpid()); }
 };
-
-void WriteFile(const std::string& path, const uint8_t* data, size_t size) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    std::perror(path.c_str());
-    std::abort();
-  }
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd, data + done, size - done);
-    if (n <= 0) {
-      std::perror(path.c_str());
-      std::abort();
-    }
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-}
 
 // A frame must lie inside [from, to) and inside the mapping.
 void CheckFrameWithin(const shmio::SharedMemory& shm, const shmio::Frame& frame,

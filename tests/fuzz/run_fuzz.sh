@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS]   (default 60)
 #
-# Builds //tests/fuzz:log_fuzzer with clang + libFuzzer + ASan/UBSan
-# (--config=fuzz) and fuzzes it for SECONDS over a scratch copy of
-# tests/fuzz/corpus (new inputs stay in the copy; the committed seeds are
-# never changed). Any crash, timeout, leak or out-of-memory input is copied
-# into tests/fuzz/regressions/, where //tests/fuzz:fuzz_regression_test
-# replays it on every `bazel test`: fix the bug, then commit the input.
+# Builds the fuzzers with clang + libFuzzer + ASan/UBSan (--config=fuzz) and
+# fuzzes each for SECONDS over a scratch copy of its seeds: log_fuzzer over
+# tests/fuzz/corpus (any bytes as a log file), reader_table_fuzzer over
+# tests/fuzz/reader_corpus (any bytes as a chain's readers.shm). New inputs
+# stay in the copy; the committed seeds are never changed. Any crash,
+# timeout, leak or out-of-memory input is copied into tests/fuzz/regressions/
+# (the reader-table fuzzer's with a "reader-table-" prefix), where
+# //tests/fuzz:fuzz_regression_test replays it on every `bazel test`: fix
+# the bug, then commit the input.
 #
 # Exit status: 0 when the run found nothing, 1 when it found an input.
 # SHMIO_BAZEL_STARTUP_OPTIONS (e.g. --output_base=...) goes before the
@@ -18,38 +21,49 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 
 # shellcheck disable=SC2086
-./bazelw ${SHMIO_BAZEL_STARTUP_OPTIONS:-} build --config=fuzz //tests/fuzz:log_fuzzer
+./bazelw ${SHMIO_BAZEL_STARTUP_OPTIONS:-} build --config=fuzz \
+  //tests/fuzz:log_fuzzer //tests/fuzz:reader_table_fuzzer
 # shellcheck disable=SC2086
 bin="$(./bazelw ${SHMIO_BAZEL_STARTUP_OPTIONS:-} info --config=fuzz bazel-bin 2>/dev/null)"
-fuzzer="$bin/tests/fuzz/log_fuzzer"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/shmio-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/corpus" "$work/artifacts"
-cp tests/fuzz/corpus/* "$work/corpus/"
 
-echo "run_fuzz.sh: fuzzing $fuzzer for ${seconds}s over a copy of tests/fuzz/corpus"
-status=0
-# -timeout: one input must not take 10 s (a hang is a bug: readers never
-# wait indefinitely on a damaged file). -max_len covers basic.shm (16 KiB).
-"$fuzzer" "$work/corpus" \
-  -max_total_time="$seconds" \
-  -timeout=10 \
-  -rss_limit_mb=2048 \
-  -max_len=20000 \
-  -print_final_stats=1 \
-  -artifact_prefix="$work/artifacts/" || status=$?
+found_any=0
+# fuzz NAME SEEDS PREFIX MAX_LEN
+fuzz() {
+  local name="$1" seeds="$2" prefix="$3" max_len="$4"
+  local fuzzer="$bin/tests/fuzz/$name"
+  mkdir "$work/$name" "$work/$name/corpus" "$work/$name/artifacts"
+  cp "tests/fuzz/$seeds"/* "$work/$name/corpus/"
+  echo "run_fuzz.sh: fuzzing $fuzzer for ${seconds}s over a copy of tests/fuzz/$seeds"
+  local status=0
+  # -timeout: one input must not take 10 s (a hang is a bug: readers never
+  # wait indefinitely on a damaged file).
+  "$fuzzer" "$work/$name/corpus" \
+    -max_total_time="$seconds" \
+    -timeout=10 \
+    -rss_limit_mb=2048 \
+    -max_len="$max_len" \
+    -print_final_stats=1 \
+    -artifact_prefix="$work/$name/artifacts/$prefix" || status=$?
+  local found=("$work/$name"/artifacts/*)
+  if [[ -e "${found[0]}" ]]; then
+    for input in "${found[@]}"; do
+      cp "$input" "$root/tests/fuzz/regressions/"
+      echo "run_fuzz.sh: kept $(basename "$input") in tests/fuzz/regressions/"
+    done
+    found_any=1
+  elif [[ "$status" -ne 0 ]]; then
+    echo "run_fuzz.sh: $name exited with status $status" >&2
+    found_any=1
+  fi
+}
 
-found=("$work"/artifacts/*)
-if [[ -e "${found[0]}" ]]; then
-  for input in "${found[@]}"; do
-    cp "$input" "$root/tests/fuzz/regressions/"
-    echo "run_fuzz.sh: kept $(basename "$input") in tests/fuzz/regressions/"
-  done
+# -max_len covers basic.shm (16 KiB) and a reader table (8320 bytes).
+fuzz log_fuzzer corpus "" 20000
+fuzz reader_table_fuzzer reader_corpus "reader-table-" 9000
+if [[ "$found_any" -ne 0 ]]; then
   exit 1
 fi
-if [[ "$status" -ne 0 ]]; then
-  echo "run_fuzz.sh: the fuzzer exited with status $status" >&2
-  exit 1
-fi
-echo "run_fuzz.sh: no crash in ${seconds}s"
+echo "run_fuzz.sh: no crash in ${seconds}s of each fuzzer"

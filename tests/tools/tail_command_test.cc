@@ -20,8 +20,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "shmio/chain_directory.h"
 #include "shmio/chain_writer.h"
 #include "shmio/pool.h"
+#include "shmio/reader_table.h"
 #include "shmio/shared_memory.h"
 #include "tests/tools/cli_test_support.h"
 
@@ -400,6 +402,78 @@ TEST_P(ChainTailTest, FollowsTheChainAcrossRolls) {
   EXPECT_GE(chain_->rolls(), rolls + 5);
   EXPECT_EQ(tail.SignalAndWait(SIGTERM), 0) << tail.err_text();
   EXPECT_EQ(tail.Lines(), lines);
+}
+
+// The acknowledged position of the chain's reader `name` (UINT64_MAX when
+// there is none).
+uint64_t AckedPosition(const std::string& directory, const std::string& name) {
+  auto settings = shmio::ReadChainSettings(directory);
+  if (!settings.ok()) return UINT64_MAX;
+  auto table = shmio::ReaderTable::Open(directory, settings->chain_id, /*create=*/false);
+  if (!table.ok()) return UINT64_MAX;
+  auto readers = (*table)->List();
+  if (!readers.ok()) return UINT64_MAX;
+  for (const shmio::NamedReaderInfo& reader : *readers) {
+    if (reader.name == name) return reader.position;
+  }
+  return UINT64_MAX;
+}
+
+TEST_F(ChainTailTest, NamedWithoutFollowPrintsFromTheAcknowledgedPositionAndAcknowledges) {
+  std::vector<std::string> lines = Commit(0, 500);
+  CliResult first = RunShmio({"tail", directory_, "--name=batch", "--cursor", "--format=text"});
+  ASSERT_EQ(first.exit_code, 0) << first.Describe();
+  EXPECT_EQ(SplitLines(first.out), lines);
+  EXPECT_EQ(AckedPosition(directory_, "batch"), chain_->GetSize().committed);
+
+  // Only what came since; --from applies to a new name only.
+  std::vector<std::string> more = Commit(500, 300);
+  CliResult second = RunShmio(
+      {"tail", directory_, "--name=batch", "--from=end", "--cursor", "--format=text"});
+  ASSERT_EQ(second.exit_code, 0) << second.Describe();
+  EXPECT_EQ(SplitLines(second.out), more);
+  CliResult again = RunShmio({"tail", directory_, "--name=batch", "--format=text"});
+  ASSERT_EQ(again.exit_code, 0) << again.Describe();
+  EXPECT_EQ(again.out, "");
+
+  // A new name with --from=end starts there, and a file has no names.
+  CliResult fresh = RunShmio({"tail", directory_, "--name=late", "--from=end"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.Describe();
+  EXPECT_EQ(fresh.out, "");
+  EXPECT_EQ(AckedPosition(directory_, "late"), chain_->GetSize().committed);
+  const std::string file = shmio::ChainPath(directory_, shmio::ChainFileName(0));
+  CliResult on_file = RunShmio({"tail", file, "--name=x"});
+  EXPECT_EQ(on_file.exit_code, 2) << on_file.Describe();
+  EXPECT_TRUE(absl::StrContains(on_file.err, "needs a chain directory")) << on_file.Describe();
+  CliResult bad_name = RunShmio({"tail", directory_, "--name=a b"});
+  EXPECT_EQ(bad_name.exit_code, 1) << bad_name.Describe();
+  EXPECT_TRUE(absl::StrContains(bad_name.err, "reader name")) << bad_name.Describe();
+}
+
+TEST_P(ChainTailTest, NamedFollowAcknowledgesWhatItFlushedAndResumesAfterSigkill) {
+  std::vector<std::string> lines = Commit(0, 300);
+  const std::vector<std::string> args = {directory_, "-f", absl::StrCat("--mode=", GetParam()),
+                                         "--interval=1", "--name=follower", "--cursor",
+                                         "--format=text"};
+  auto tail = std::make_unique<TailProcess>(args);
+  ASSERT_TRUE(tail->ReadLines(300)) << tail->Wait() << tail->err_text();
+  // Acknowledged once flushed: the whole chain, soon after the lines came.
+  const uint64_t end = chain_->GetSize().committed;
+  ASSERT_TRUE(WaitUntil([&] { return AckedPosition(directory_, "follower") == end; }));
+  EXPECT_EQ(tail->Lines(), lines);
+
+  // While it lives the name is taken.
+  CliResult second = RunShmio({"tail", directory_, "-f", "--name=follower"});
+  EXPECT_EQ(second.exit_code, 1) << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, "already running")) << second.Describe();
+
+  EXPECT_EQ(tail->SignalAndWait(SIGKILL), 128 + SIGKILL);
+  std::vector<std::string> more = Commit(300, 500);  // rolls while no one reads
+  tail = std::make_unique<TailProcess>(args);
+  ASSERT_TRUE(tail->ReadLines(500)) << tail->Wait() << tail->err_text();
+  EXPECT_EQ(tail->SignalAndWait(SIGTERM), 0) << tail->err_text();
+  EXPECT_EQ(tail->Lines(), more) << "it goes on after the last acknowledged frame";
+  EXPECT_EQ(AckedPosition(directory_, "follower"), chain_->GetSize().committed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ChainTailTest, ::testing::Values("inotify", "timer"),
