@@ -70,6 +70,9 @@ constexpr Twin kTwins[] = {
     {"<ShmioWriter>", "<RefWriterAdapter>", ""},
     // A chain against a single file (what the chain adds within a file).
     {"<ChainWriterAdapter>", "<ShmioWriter>", "<Chain>", "chain", "single"},
+    // A chain with a named reader that keeps up against one without.
+    {"<ChainWithNamedReaderAdapter>", "<ChainWriterAdapter>", "<ChainNamed>", "named",
+     "unnamed"},
     {"BM_ChainForwardChain", "BM_ChainForwardSingle", "BM_ChainForward", "chain", "single"},
     {"BM_ChainNextChain", "BM_ChainNextSingle", "BM_ChainNext", "chain", "single"},
     {"BM_ForwardShmio", "BM_ForwardRef", "BM_Forward"},
