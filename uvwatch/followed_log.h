@@ -65,7 +65,7 @@ class FollowedLog {
   // frame before `position` is done. Only a chain followed under a reader
   // name has one; FailedPrecondition for the others.
   virtual bool named() const { return false; }
-  virtual absl::Status Ack(uint64_t position) {
+  virtual absl::Status Ack(uint64_t /*position*/) {
     return absl::FailedPreconditionError(
         "uvwatch: only a subscription with Options::reader_name acknowledges");
   }
