@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,21 @@ inline constexpr uint32_t kKillWithinUs = 250000;
 inline constexpr absl::Duration kKillLoopBound = absl::Seconds(30);
 inline constexpr uint32_t kKillWithinUs = 20000;
 #endif
+
+// Polls `probe` every 200 us until it returns more than `above`, for at
+// most `within`; true when it did. The kill loops use it to kill a bridge
+// right after it has made progress, so that a share of the kills surely
+// lands in the middle of its work (a random delay alone lands mostly
+// before it starts or after it caught up, most of all under sanitizers).
+inline bool WaitUntilGrows(const std::function<uint64_t()>& probe, uint64_t above,
+                           absl::Duration within) {
+  const absl::Time deadline = absl::Now() + within;
+  while (absl::Now() < deadline) {
+    if (probe() > above) return true;
+    absl::SleepFor(absl::Microseconds(200));
+  }
+  return false;
+}
 
 // One frame of a log or one entry of a stream.
 struct Entry {

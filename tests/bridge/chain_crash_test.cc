@@ -80,7 +80,13 @@ TEST(ChainCrashTest, PublisherKillsNeitherLoseNorDuplicateAnEntry) {
     if (rng() % 4 != 0) {
       ASSERT_TRUE(publisher.WaitForStderr("publishing")) << publisher.err();
     }
-    usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+    if (rng() % 3 == 0) {
+      // Right after its first XADDs land: in the middle of its work.
+      WaitUntilGrows([&] { return std::stoull((*client)->Text({"XLEN", "chain-crash"})); }, stream_length,
+                     absl::Seconds(5));
+    } else {
+      usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+    }
     publisher.Signal(SIGKILL);
     ASSERT_EQ(publisher.Wait(), 128 + SIGKILL)
         << "the publisher ended on its own: " << publisher.err();
@@ -144,7 +150,12 @@ TEST(ChainCrashTest, MirrorKillsNeitherLoseNorDuplicateAFrame) {
       if (rng() % 4 != 0) {
         ASSERT_TRUE(mirror.WaitForStderr("mirroring")) << mirror.err();
       }
-      usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+      if (rng() % 3 == 0) {
+        // Right after it committed into DEST: in the middle of its work.
+        WaitUntilGrows([&] { return ChainEnd(dest); }, dest_end, absl::Seconds(5));
+      } else {
+        usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+      }
     }
     mirror.Signal(SIGKILL);
     ASSERT_EQ(mirror.Wait(), 128 + SIGKILL) << "the mirror ended on its own: " << mirror.err();

@@ -49,7 +49,13 @@ TEST(PublisherCrashTest, RandomKillsNeitherLoseNorDuplicateAnEntry) {
     if (rng() % 4 != 0) {
       ASSERT_TRUE(publisher.WaitForStderr("publishing")) << publisher.err();
     }
-    usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+    if (rng() % 3 == 0) {
+      // Right after its first XADDs land: in the middle of its work.
+      WaitUntilGrows([&] { return std::stoull((*client)->Text({"XLEN", "crash"})); }, stream_length,
+                     absl::Seconds(5));
+    } else {
+      usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+    }
     publisher.Signal(SIGKILL);
     ASSERT_EQ(publisher.Wait(), 128 + SIGKILL)
         << "the publisher ended on its own: " << publisher.err();
