@@ -167,6 +167,9 @@ TEST(ChainCrashTest, MirrorKillsNeitherLoseNorDuplicateAFrame) {
   }
 
   ShmioChild last(args);
+  // Running, its SIGTERM handler in place (the killed mirrors may have
+  // copied everything already, so DEST's end alone does not say so).
+  ASSERT_TRUE(last.WaitForStderr("mirroring")) << last.err();
   ASSERT_TRUE(WaitForLogEnd(dest, (*writer)->end_position()))
       << "publisher: " << publisher.err() << "\nmirror: " << last.err();
   last.Signal(SIGTERM);
