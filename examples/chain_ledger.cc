@@ -53,16 +53,6 @@ int RunWriter(const std::string& directory, int created_fd) {
   return 0;
 }
 
-void RemoveChain(const std::string& directory) {
-  auto listing = shmio::ListChain(directory);
-  if (listing.ok()) {
-    for (const auto& file : listing->files) unlink(file.path.c_str());
-  }
-  unlink(shmio::ChainPath(directory, shmio::kChainSettingsFileName).c_str());
-  unlink(shmio::ChainPath(directory, shmio::kChainLockFileName).c_str());
-  rmdir(directory.c_str());
-}
-
 }  // namespace
 
 int main() {
@@ -117,6 +107,6 @@ int main() {
               static_cast<unsigned long long>(ledger.expected), files,
               static_cast<unsigned long long>(batches),
               static_cast<unsigned long long>(last_position));
-  RemoveChain(directory);
+  (void)shmio::RemoveChain(directory);
   return ok ? 0 : 1;
 }

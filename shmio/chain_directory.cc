@@ -106,6 +106,19 @@ absl::StatusOr<ChainListing> ListChain(const std::string& directory) {
   return listing;
 }
 
+absl::Status RemoveChain(const std::string& directory) {
+  absl::StatusOr<ChainListing> listing = ListChain(directory);
+  if (!listing.ok()) return listing.status();
+  for (const ChainFileEntry& file : listing->files) unlink(file.path.c_str());
+  for (const char* name : {kChainSettingsFileName, kChainLockFileName, kReaderTableFileName}) {
+    unlink(ChainPath(directory, name).c_str());
+  }
+  if (listing->foreign.empty() && rmdir(directory.c_str()) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrFormat("cannot remove %s", directory));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ChainSettings> ReadChainSettings(const std::string& directory) {
   const std::string path = ChainPath(directory, kChainSettingsFileName);
   std::ifstream in(path);

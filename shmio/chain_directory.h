@@ -58,6 +58,12 @@ struct ChainListing {
 // from opendir/readdir, each naming the directory.
 absl::StatusOr<ChainListing> ListChain(const std::string& directory);
 
+// Removes a chain that no writer or reader uses any more: its files,
+// chain.conf, writer.lock and readers.shm, then the directory if nothing
+// else is in it. For tests, benchmarks and examples that made a chain of
+// their own; errors (a missing directory included) name the path.
+absl::Status RemoveChain(const std::string& directory);
+
 // True when `path` names a directory (a chain, or meant to become one).
 bool IsDirectory(const std::string& path);
 

@@ -1,7 +1,5 @@
 #include "bench/micro/fresh_chain.h"
 
-#include <unistd.h>
-
 #include "bench/micro/fresh_log.h"
 #include "shmio/chain_directory.h"
 
@@ -26,13 +24,7 @@ absl::StatusOr<std::unique_ptr<FreshChain>> FreshChain::Create(uint64_t file_cap
 
 FreshChain::~FreshChain() {
   writer_.reset();
-  absl::StatusOr<shmio::ChainListing> listing = shmio::ListChain(directory_);
-  if (listing.ok()) {
-    for (const shmio::ChainFileEntry& file : listing->files) unlink(file.path.c_str());
-  }
-  unlink(shmio::ChainPath(directory_, shmio::kChainSettingsFileName).c_str());
-  unlink(shmio::ChainPath(directory_, shmio::kChainLockFileName).c_str());
-  rmdir(directory_.c_str());
+  (void)shmio::RemoveChain(directory_);
 }
 
 }  // namespace bench

@@ -307,14 +307,7 @@ TEST_F(CrashTest, ChainsLoseNothingWhenWritersAreKilledMidRoll) {
   EXPECT_GE(kills, kRequiredChainKills)
       << "too few kills within " << absl::FormatDuration(kChainTimeBound);
   EXPECT_GT(files, 100u) << "the writers rolled too rarely for kills to land mid-roll";
-  // Remove the chain's files, then the directory.
-  auto listing = shmio::ListChain(directory);
-  if (listing.ok()) {
-    for (const auto& file : listing->files) unlink(file.path.c_str());
-  }
-  unlink(shmio::ChainPath(directory, shmio::kChainSettingsFileName).c_str());
-  unlink(shmio::ChainPath(directory, shmio::kChainLockFileName).c_str());
-  rmdir(directory.c_str());
+  EXPECT_TRUE(shmio::RemoveChain(directory).ok());
 }
 
 }  // namespace
