@@ -135,6 +135,7 @@ Pool::Pool(SharedMemory* shm, uint64_t committed, bool has_doorbell)
   // Start with an empty fast-path window; the first slice computes it.
   segment_end_ = 0;
   frame_limit_ = 0;
+  fast_end_ = 0;
 }
 
 Pool::~Pool() { shm_->pool_ = nullptr; }
@@ -142,6 +143,7 @@ Pool::~Pool() { shm_->pool_ = nullptr; }
 void Pool::DetachAfterFork(pid_t parent) {
   forked_from_ = parent;
   fast_path_ = false;
+  fast_end_ = 0;
   fast_commit_ = false;
 }
 
@@ -151,6 +153,7 @@ absl::Status Pool::Seal() {
   if (!may_write.ok()) return may_write;
   sealed_ = true;
   fast_path_ = false;
+  fast_end_ = 0;
   position_ = committed_;  // uncommitted frames are dropped
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   // Relaxed: read only after the acquire load of sealed_end below pairs
@@ -215,6 +218,7 @@ absl::Status Pool::CheckRoom(uint64_t total) {
     frame_limit_ = capacity_;
   }
   frame_limit_ = std::min(frame_limit_, capacity_);
+  fast_end_ = fast_path_ ? std::min(segment_end_, frame_limit_) : 0;
   if (start > log_end || total > log_end - start) {
     // The original's words, which users grep for.
     uint64_t segment = g ? std::min(start / g->size, g->num - 1) : 0;
@@ -320,6 +324,7 @@ Pool::Status Pool::GetStatus() const {
 void Pool::SetActive(bool active) {
   active_ = active;
   fast_path_ = active_ && !debug_ && forked_from_ == 0 && !sealed_;
+  fast_end_ = 0;  // the next slice recomputes it (CheckRoom)
 }
 
 }  // namespace shmio

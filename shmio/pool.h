@@ -94,8 +94,12 @@ class Pool {
   // `committed`, or in a fork() child; ResourceExhausted ("Shared memory
   // exhausted") when the log is full.
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
-    // Fast path, inline: the frame starts in the current segment and ends
-    // within that segment's limit (which is also within the mapping).
+    // Fast path, inline: the frame ends within the fast window, which lies
+    // inside the current segment, its segment-rule limit and the mapping
+    // (CheckRoom() sets it; it is empty while the fast path is off: debug
+    // checks, inactive, sealed, a fork() child). Frames that would reach
+    // past it, into a segment's overlap or the next segment, take the slow
+    // path, which checks everything and moves the window.
     // Members are read into locals and updated before the frame's bytes are
     // written: byte stores may alias *this, and would otherwise force the
     // compiler to reload them on every append.
@@ -103,12 +107,13 @@ class Pool {
     // `committed` re-read, to see whether another writer moved it.
     uint64_t total = uint64_t{n} + format::kFrameOverhead;
     uint64_t position = position_;
-    if (ABSL_PREDICT_TRUE(fast_path_ && n <= format::kMaxPayload &&
-                          position < segment_end_ &&
-                          total <= frame_limit_ - position &&
+    if (ABSL_PREDICT_TRUE(n <= format::kMaxPayload && position + total <= fast_end_ &&
                           (position != committed_ || CommittedIsOurs()))) {
+      // (last_frame_start_ is left alone: only debug checks read it, and
+      // they keep every append on the slow path. One store less also keeps
+      // position_ from sharing a vector store, which the next append's
+      // load of it could not be forwarded from cheaply.)
       uint8_t* frame = base_ + position;
-      last_frame_start_ = position;
       position_ = position + total;
       format::EncodeU16(frame, static_cast<uint16_t>(total));
       format::EncodeU16(frame + total - format::kFrameSizeBytes,
@@ -209,13 +214,16 @@ class Pool {
   // Stores `committed` (release) and rings the doorbell if a reader sleeps.
   // Returns false, storing nothing, when another writer moved `committed`.
   bool Publish() {
-    if (position_ == committed_) return true;  // nothing new: no store, no ring
+    // A local: the store below goes through a uint64_t* into the mapping,
+    // which the compiler must assume may alias position_.
+    const uint64_t position = position_;
+    if (position == committed_) return true;  // nothing new: no store, no ring
     if (ABSL_PREDICT_FALSE(!CommittedIsOurs())) return false;
-    // Release: every frame byte below position_ was written by this thread
+    // Release: every frame byte below `position` was written by this thread
     // before; a reader's acquire load of `committed` makes them visible.
     format::AtomicWord(base_, format::kCommittedOffset)
-        .store(position_, std::memory_order_release);
-    committed_ = position_;
+        .store(position, std::memory_order_release);
+    committed_ = position;
     if (has_doorbell_ && RingDoorbellIfArmed(base_, shm_->fd(), doorbell_rings_ + 1,
                                              fence_free_commit_)) {
       ++doorbell_rings_;
@@ -231,7 +239,8 @@ class Pool {
   absl::Status CheckMayWrite() const;
 
   // Returns OK when a frame of `total` bytes fits at position_, or the
-  // error that explains why not; updates segment_end_ and frame_limit_.
+  // error that explains why not; updates segment_end_, frame_limit_ and
+  // fast_end_.
   absl::Status CheckRoom(uint64_t total);
   absl::Status CheckPreviousFrame() const;  // debug: leading == trailing
 
@@ -240,11 +249,15 @@ class Pool {
   uint64_t capacity_;
   uint64_t committed_;         // last value stored to the header
   uint64_t position_;          // end of the last appended frame
-  uint64_t last_frame_start_;  // for the debug check; 0 = none known
+  uint64_t last_frame_start_;  // for the debug check (slow path only); 0 = none known
   // The segment position_ lies in ends at segment_end_; frames starting in
   // it must end by frame_limit_ (the segment rule, and the mapping's end).
   uint64_t segment_end_ = 0;
   uint64_t frame_limit_ = 0;
+  // SliceSize()'s fast path takes a frame that ends at or before this:
+  // min(segment_end_, frame_limit_) as CheckRoom() last set them while
+  // fast_path_, else 0 (every append takes the slow path).
+  uint64_t fast_end_ = 0;
   bool has_doorbell_;
   bool fence_free_commit_;  // RegisterWriterForDoorbell() succeeded
   bool debug_;
