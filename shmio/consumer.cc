@@ -24,7 +24,10 @@ constexpr int64_t kTornRereadNs = int64_t{Consumer::kTornRereadUs} * 1000;
 }  // namespace
 
 Consumer::Consumer(const SharedMemory* shm)
-    : shm_(shm), debug_(shm->debug_checks()) {}
+    : shm_(shm),
+      base_(shm->data()),
+      capacity_(shm->capacity()),
+      debug_(shm->debug_checks()) {}
 
 absl::Status Consumer::LoadHeaderIfNeeded() {
   if (data_offset_ != 0) return absl::OkStatus();
@@ -34,6 +37,7 @@ absl::Status Consumer::LoadHeaderIfNeeded() {
       h.data_offset <= shm_->capacity()) {
     data_offset_ = h.data_offset;
     validated_ = data_offset_;
+    if (cursor_ == kBeginning) cursor_ = data_offset_;  // the same cursor()
     header_bad_since_ns_ = 0;
     return absl::OkStatus();
   }
@@ -194,7 +198,7 @@ absl::StatusOr<FrameRange> Consumer::GetData(std::optional<uint64_t> from) {
 
 absl::Status Consumer::Seek(uint64_t cursor) {
   if (cursor == kBeginning) {
-    cursor_ = kBeginning;
+    cursor_ = data_offset_;  // kBeginning while the header is unknown
     return absl::OkStatus();
   }
   absl::StatusOr<uint64_t> committed = Committed();

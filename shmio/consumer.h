@@ -99,16 +99,7 @@ class Consumer {
   // damaged header (headerSize or dataOffset). Cost: one load when nothing
   // moved; a walk over the new frames' sizes when it did. Only when a bad
   // value is seen does the call re-read it, for at most kTornRereadUs.
-  absl::StatusOr<uint64_t> Committed() {
-    // Fast path, inline: nothing moved, or it moved to a value whose new
-    // frames end exactly on it (always so for a shmio C++ writer).
-    const uint64_t candidate = shm_->LoadCommitted();
-    if (ABSL_PREDICT_TRUE(data_offset_ != 0)) {
-      if (candidate == validated_) return validated_;
-      if (ABSL_PREDICT_TRUE(IsGenuine(candidate))) return validated_ = candidate;
-    }
-    return CommittedSlow();
-  }
+  absl::StatusOr<uint64_t> Committed() { return CommittedFrom(LoadCommitted()); }
 
   // How long a call re-reads a committed value that does not validate
   // before it answers with the last good one.
@@ -144,10 +135,10 @@ class Consumer {
     if (ABSL_PREDICT_FALSE(data_offset_ == 0)) (void)LoadHeaderIfNeeded();
     const uint64_t from = cursor();
     constexpr uint64_t kCacheLine = 64;  // x86-64, and most ARM cores
-    const uint8_t* next = shm_->data() + std::min(from, shm_->capacity());
-    const uint8_t* next_line = shm_->data() + std::min(from + kCacheLine, shm_->capacity());
+    const uint8_t* next = base_ + std::min(from, capacity_);
+    const uint8_t* next_line = base_ + std::min(from + kCacheLine, capacity_);
     for (uint32_t polls = 1;; ++polls) {
-      if (shm_->LoadCommitted() != from) return true;
+      if (LoadCommitted() != from) return true;
       // A frame of up to a line's size lies in these two. Debian's Abseil
       // predates absl::PrefetchToLocalCache; this is what it wraps.
       __builtin_prefetch(next);
@@ -166,23 +157,18 @@ class Consumer {
   template <typename Visit>
   absl::StatusOr<size_t> Poll(Visit&& visit,
                               size_t max_frames = std::numeric_limits<size_t>::max()) {
-    absl::StatusOr<uint64_t> committed = Committed();
+    const uint64_t candidate = LoadCommitted();
+    // Nothing new: `committed` is the value validated last and the cursor
+    // is there already (one load, two compares). validated_ is no offset
+    // until the header is known, so this never skips learning it.
+    if (ABSL_PREDICT_TRUE(candidate == cursor_ && candidate == validated_)) return size_t{0};
+    absl::StatusOr<uint64_t> committed = CommittedFrom(candidate);
     if (ABSL_PREDICT_FALSE(!committed.ok())) return committed.status();
-    const uint8_t* base = shm_->data();
-    uint64_t position = cursor();
-    size_t count = 0;
-    Frame frame;
-    while (position < *committed && count < max_frames) {
-      if (ABSL_PREDICT_FALSE(!TryReadFrameAt(base, position, *committed, debug_, &frame))) {
-        if (count > 0) break;  // deliver the good frames; the error comes next
-        return FrameDamageAt(base, position, *committed, debug_, shm_->path());
-      }
-      position = frame.end();
-      cursor_ = position;
-      ++count;
-      visit(static_cast<const Frame&>(frame));
+    // The debug test out of the per-frame loop: one loop each way.
+    if (ABSL_PREDICT_FALSE(debug_)) {
+      return Deliver</*kDebug=*/true>(visit, *committed, max_frames);
     }
-    return count;
+    return Deliver</*kDebug=*/false>(visit, *committed, max_frames);
   }
 
   // The next run of frames after the cursor, up to the committed value and
@@ -217,7 +203,7 @@ class Consumer {
   // One pass over the new frames' sizes; no byte at or past the candidate is
   // touched.
   bool IsGenuine(uint64_t candidate) const {
-    if (candidate < validated_ || candidate > shm_->capacity()) return false;
+    if (candidate < validated_ || candidate > capacity_) return false;
     return EndOfWholeFrames(candidate) == candidate;
   }
   // Walks the frames from validated_ (a boundary) towards `candidate`
@@ -225,7 +211,7 @@ class Consumer {
   // where the walk stopped: `candidate` when they end exactly on it, else
   // the first frame that does not fit below it.
   uint64_t EndOfWholeFrames(uint64_t candidate) const {
-    const uint8_t* base = shm_->data();
+    const uint8_t* const base = base_;
     Frame frame;
     uint64_t position = validated_;
     while (position < candidate &&
@@ -233,6 +219,45 @@ class Consumer {
       position = frame.end();
     }
     return position;
+  }
+  // Poll()'s loop: calls visit for each frame from the cursor towards
+  // `end` (validated), at most `max_frames`, checking every frame's bounds
+  // against `end` (and with kDebug, its trailing size).
+  template <bool kDebug, typename Visit>
+  absl::StatusOr<size_t> Deliver(Visit& visit, uint64_t end, size_t max_frames) {
+    // Locals in the loop: stores through `visit` may alias *this as far as
+    // the compiler knows, and would otherwise force reloads per frame.
+    const uint8_t* const base = base_;
+    uint64_t position = cursor();
+    size_t count = 0;
+    Frame frame;
+    while (position < end && count < max_frames) {
+      if (ABSL_PREDICT_FALSE(!TryReadFrameAt(base, position, end, kDebug, &frame))) {
+        if (count > 0) break;  // deliver the good frames; the error comes next
+        return FrameDamageAt(base, position, end, kDebug, shm_->path());
+      }
+      position = frame.end();
+      cursor_ = position;  // before the call, as Poll() promises
+      ++count;
+      visit(static_cast<const Frame&>(frame));
+    }
+    return count;
+  }
+  // `committed` in the header (acquire: pairs with the writer's release
+  // store, so every frame byte below it is visible).
+  uint64_t LoadCommitted() const {
+    return format::AtomicWord(base_, format::kCommittedOffset)
+        .load(std::memory_order_acquire);
+  }
+  // Committed() for a value the caller has just loaded.
+  absl::StatusOr<uint64_t> CommittedFrom(uint64_t candidate) {
+    // Fast path, inline: nothing moved, or it moved to a value whose new
+    // frames end exactly on it (always so for a shmio C++ writer).
+    if (ABSL_PREDICT_TRUE(data_offset_ != 0)) {
+      if (candidate == validated_) return validated_;
+      if (ABSL_PREDICT_TRUE(IsGenuine(candidate))) return validated_ = candidate;
+    }
+    return CommittedSlow();
   }
   // What is wrong with a candidate that is not genuine ("" if nothing).
   std::string Validate(uint64_t candidate) const;
@@ -243,10 +268,17 @@ class Consumer {
   absl::Status CheckBoundary(uint64_t target, uint64_t committed) const;
 
   const SharedMemory* shm_;  // not owned
+  // shm_'s mapping and size, which never change: kept here so that the hot
+  // paths load them from this object, not through shm_.
+  const uint8_t* const base_;
+  const uint64_t capacity_;
   bool debug_;
   uint64_t data_offset_ = 0;  // 0 until the header is initialised
   uint64_t cursor_ = kBeginning;
-  uint64_t validated_ = 0;    // last committed value known genuine
+  // The last committed value known genuine; until the header is known, a
+  // value no cursor can equal (Poll's nothing-new test then fails).
+  uint64_t validated_ = kNoValidatedValue;
+  static constexpr uint64_t kNoValidatedValue = ~uint64_t{0};
   // When a bad header was first seen (0 = not now), to tell a Node writer
   // initialising it byte by byte from damage.
   int64_t header_bad_since_ns_ = 0;

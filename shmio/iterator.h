@@ -49,9 +49,12 @@ struct Frame {
 // byte at or past `limit`. The building block of every reader.
 inline bool TryReadFrameAt(const uint8_t* base, uint64_t offset, uint64_t limit,
                            bool debug, Frame* frame) {
-  if (ABSL_PREDICT_FALSE(limit - offset < format::kFrameOverhead)) return false;
+  const uint64_t room = limit - offset;
+  if (ABSL_PREDICT_FALSE(room < format::kFrameOverhead)) return false;
   uint64_t total = format::DecodeU16(base + offset);
-  if (ABSL_PREDICT_FALSE(total < format::kFrameOverhead || total > limit - offset)) {
+  // kFrameOverhead <= total <= room, as one unsigned compare: a total below
+  // the overhead wraps to a huge value.
+  if (ABSL_PREDICT_FALSE(total - format::kFrameOverhead > room - format::kFrameOverhead)) {
     return false;
   }
   if (ABSL_PREDICT_FALSE(debug) &&
@@ -72,9 +75,11 @@ inline bool TryReadFrameAt(const uint8_t* base, uint64_t offset, uint64_t limit,
 // needs no such check: a damaged trailing size does not move it).
 inline bool TryReadFrameBefore(const uint8_t* base, uint64_t end, uint64_t floor,
                                Frame* frame) {
-  if (ABSL_PREDICT_FALSE(end - floor < format::kFrameOverhead)) return false;
+  const uint64_t room = end - floor;
+  if (ABSL_PREDICT_FALSE(room < format::kFrameOverhead)) return false;
   uint64_t total = format::DecodeU16(base + end - format::kFrameSizeBytes);
-  if (ABSL_PREDICT_FALSE(total < format::kFrameOverhead || total > end - floor)) {
+  // kFrameOverhead <= total <= room, as one compare (see TryReadFrameAt).
+  if (ABSL_PREDICT_FALSE(total - format::kFrameOverhead > room - format::kFrameOverhead)) {
     return false;
   }
   uint64_t offset = end - total;
