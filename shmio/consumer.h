@@ -269,9 +269,10 @@ class Consumer {
 
   const SharedMemory* shm_;  // not owned
   // shm_'s mapping and size, which never change: kept here so that the hot
-  // paths load them from this object, not through shm_.
-  const uint8_t* const base_;
-  const uint64_t capacity_;
+  // paths load them from this object, not through shm_. (Not const
+  // members, so that a Consumer stays assignable.)
+  const uint8_t* base_;
+  uint64_t capacity_;
   bool debug_;
   uint64_t data_offset_ = 0;  // 0 until the header is initialised
   uint64_t cursor_ = kBeginning;
