@@ -166,3 +166,40 @@ test('subscribe with a name: autoAck acknowledges each batch; autoAck false wait
   assert.equal(rest, 300 - acknowledged)
   log.close()
 })
+
+test('a worker thread follows a chain as a named reader on its own loop; terminate() frees the name', async () => {
+  const { Worker } = require('worker_threads')
+  const dir = chainPath('worker')
+  const log = createSharedLog({ path: dir, chain: { fileCapacity: FILE_CAPACITY }, writable: true })
+  const source = `
+    const { parentPort, workerData } = require('worker_threads')
+    const { createSharedLog } = require(workerData.pkg)
+    const chain = createSharedLog({ path: workerData.dir, chain: true })
+    // Posted on the next turn, after the batch's acknowledgement (which
+    // follows onFrames' return), so the parent sees only acknowledged frames.
+    chain.subscribe(frames => {
+      const texts = frames.map(f => f.toString())
+      setImmediate(() => { for (const t of texts) parentPort.postMessage(t) })
+    },
+      { name: 'in-worker', mode: 'inotify', safetyIntervalMs: 60000 })
+    parentPort.postMessage('ready')`
+  const worker = new Worker(source, { eval: true, workerData: { dir, pkg: path.join(__dirname, '..') } })
+  const got = []
+  const ready = deferred()
+  const all = deferred()
+  worker.on('message', m => {
+    if (m === 'ready') return ready.resolve()
+    got.push(m)
+    if (got.length === 200) all.resolve()
+  })
+  worker.on('error', err => { ready.reject(err); all.reject(err) })
+  await ready.promise
+  writeFrames(log, 0, 200)  // several rolls
+  await all.promise
+  assert.equal(got[199].replace(/\.+$/, ''), 'event 199')
+  assert.throws(() => log.createIterator({ name: 'in-worker' }), { code: 'ERR_SHM_FAILED_PRECONDITION' })
+  assert.equal(await worker.terminate(), 1)
+  const it = log.createIterator({ name: 'in-worker' })
+  assert.equal(it.next(), null, 'everything delivered was acknowledged')
+  log.close()
+})
