@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "shmio/format.h"
 
 namespace shmio_node {
 namespace {
@@ -62,6 +63,22 @@ absl::StatusOr<std::shared_ptr<WriterView>> WriterView::Map(const shmio::SharedM
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("reopening ", file.path(), " (", self,
                                                    ") for the Node.js writer's view failed"));
+  }
+  // A reader's lock on the new descriptor (shmio/reader_lock.h): the JS
+  // writer's Buffers may outlive the roll past this file, and while they
+  // do, retention must unlink the file rather than reuse its pages for a
+  // new file (ChainOptions::recycle_files). It lasts as long as the
+  // mapping, which holds the open file description.
+  struct flock reader_lock = {};
+  reader_lock.l_type = F_RDLCK;
+  reader_lock.l_whence = SEEK_SET;
+  reader_lock.l_start = static_cast<off_t>(shmio::format::kReaderLockOffset);
+  reader_lock.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &reader_lock) != 0 && errno != EINVAL) {
+    int error = errno;
+    close(fd);
+    return absl::ErrnoToStatus(error, absl::StrCat("taking a reader's lock on ", file.path(),
+                                                   " for the Node.js writer's view failed"));
   }
   void* base = mmap(nullptr, file.capacity(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {

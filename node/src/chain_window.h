@@ -5,8 +5,10 @@
 // frame's Buffer stays valid after the reader moved on to the next file,
 // after retention unlinked its file, and after the chain's close().
 //
-// Readers: the window holds the file's read-only shmio::SharedMemory (a
-// reader's holds no lock), the one the C++ consumer read the batch from.
+// Readers: the window holds the file's read-only shmio::SharedMemory, the
+// one the C++ consumer read the batch from; its reader lock keeps the
+// chain's writer from reusing the file's pages while a Buffer is alive
+// (shmio/reader_lock.h), so such a file is only unlinked.
 //
 // The writer: its files' SharedMemory belongs to shmio::ChainWriter, which
 // drops each at a roll, so the window is a WriterView, a second mapping of
@@ -15,7 +17,8 @@
 // file's OFD writer lock until the last Buffer is collected (see view.h).
 // The new descriptor stays open while the writer writes that file, because
 // closing any descriptor of a file drops the process's POSIX lock on it,
-// the one that tells others the writer's pid (shmio/writer_lock.h).
+// the one that tells others the writer's pid (shmio/writer_lock.h). The
+// view holds a reader lock on it, for the same reason as readers do.
 //
 // Thread safety: the env's thread only.
 #ifndef NODE_SRC_CHAIN_WINDOW_H_
