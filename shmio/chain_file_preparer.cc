@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> ChainFilePreparer::MakeFile() {
 bool ChainFilePreparer::Remove(const std::string& path, uint64_t base_position) {
   if (recycle_ && spare_ == nullptr) {
     const std::string temp =
-        absl::StrFormat("%s/%s%020d.shm", directory_, kRecyclingFilePrefix, base_position);
+        absl::StrFormat("%s/%s%020d", directory_, kRecyclingFilePrefix, base_position);
     absl::StatusOr<std::unique_ptr<SharedMemory>> reused =
         SharedMemory::Recycle(path, temp, file_options_);
     if (reused.ok()) {

@@ -76,6 +76,23 @@ absl::StatusOr<ChainFile> ChainFiles::OpenFile(
   return file;
 }
 
+absl::StatusOr<ChainFile> ChainFiles::OpenOldest() const {
+  // Each retry follows a removal, and retention stops at the writer's
+  // current file: the bound only guards against a broken directory.
+  constexpr int kAttempts = 1000;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<ChainListing> listing = List();
+    if (!listing.ok()) return listing.status();
+    if (listing->files.empty()) {
+      return absl::UnavailableError(absl::StrFormat(
+          "%s has no file yet: its writer is creating the chain; try again in a moment",
+          directory_));
+    }
+    absl::StatusOr<ChainFile> file = OpenFile(listing->files.front().base_position);
+    if (!absl::IsNotFound(file.status()) || attempt == kAttempts) return file;
+  }
+}
+
 absl::Status ChainFiles::Removed(uint64_t base_position) const {
   absl::StatusOr<ChainListing> listing = List();
   if (!listing.ok()) return listing.status();
@@ -109,7 +126,11 @@ absl::StatusOr<ChainFile> ChainFiles::FileAt(uint64_t position) const {
   do {
     --it;
   } while (it->base_position > position);
-  return OpenFile(it->base_position);
+  absl::StatusOr<ChainFile> file = OpenFile(it->base_position);
+  // Removed by retention since the listing: OutOfRange, as if it had been
+  // gone before.
+  if (absl::IsNotFound(file.status())) return Removed(it->base_position);
+  return file;
 }
 
 }  // namespace shmio

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "shmio/chain_directory.h"
+#include "shmio/reader_table.h"
 
 namespace bench {
 
@@ -24,11 +26,24 @@ absl::StatusOr<absl::Span<uint8_t>> WaitingChainAppender::SliceSize(size_t n) {
   // The named reader is a retention window behind (or, in a broken run,
   // the batch is too big: then the deadline ends the wait).
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::IsResourceExhausted(slice.status()) && absl::Now() < deadline) {
+  while (absl::IsResourceExhausted(slice.status()) && absl::Now() < deadline &&
+         ReaderAlive()) {
     sched_yield();
     slice = chain_->SliceSize(n);
   }
   return slice;
+}
+
+bool WaitingChainAppender::ReaderAlive() const {
+  absl::StatusOr<std::shared_ptr<shmio::ReaderTable>> table = shmio::ReaderTable::Open(
+      chain_->directory(), chain_->settings().chain_id, /*create=*/false);
+  if (!table.ok()) return false;
+  absl::StatusOr<std::vector<shmio::NamedReaderInfo>> readers = (*table)->List();
+  if (!readers.ok()) return false;
+  for (const shmio::NamedReaderInfo& reader : *readers) {
+    if (reader.name == reader_name_) return reader.alive;
+  }
+  return false;
 }
 
 absl::Status ChainLog::Create(const std::string& path, uint64_t bytes) {
@@ -57,7 +72,7 @@ absl::StatusOr<ChainLog::Writer> ChainLog::OpenWriter(const std::string& path) {
       shmio::ChainWriter::Open(std::move(options));
   if (!chain.ok()) return chain.status();
   Writer writer{*std::move(chain)};
-  writer.appender_calls = WaitingChainAppender(writer.chain.get());
+  writer.appender_calls = WaitingChainAppender(writer.chain.get(), kReaderName);
   return writer;
 }
 

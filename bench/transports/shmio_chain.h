@@ -27,14 +27,21 @@ namespace bench {
 // chain_writer.h), and this one tries again until the reader catches up.
 // A single file's writer never waits, but it never loses a frame either:
 // this is how a chain with a small retention window keeps that promise.
+// It stops waiting when the reader's process is gone (it failed: the run
+// reports its error), or after 30 s.
 class WaitingChainAppender {
  public:
-  explicit WaitingChainAppender(shmio::ChainWriter* chain) : chain_(chain) {}
+  WaitingChainAppender(shmio::ChainWriter* chain, std::string reader_name)
+      : chain_(chain), reader_name_(std::move(reader_name)) {}
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n);
   absl::Status Commit() { return chain_->Commit(); }
 
  private:
+  // False once the named reader's process no longer holds its name.
+  bool ReaderAlive() const;
+
   shmio::ChainWriter* chain_;
+  std::string reader_name_;
 };
 
 // The reader's calls on the chain, as the named reader the writer waits
@@ -80,7 +87,7 @@ struct ChainLog {
 
   struct Writer {
     std::unique_ptr<shmio::ChainWriter> chain;
-    WaitingChainAppender appender_calls{nullptr};
+    WaitingChainAppender appender_calls{nullptr, ""};
     WaitingChainAppender& appender() { return appender_calls; }
     uint64_t rolls() const { return chain->rolls(); }
   };

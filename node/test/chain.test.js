@@ -16,7 +16,7 @@ const FILE_CAPACITY = 4096
 
 // The files of a chain directory (NNNN.shm), sorted.
 function chainFiles(dir) {
-  return fs.readdirSync(dir).filter(f => f.endsWith('.shm') && f !== 'readers.shm').sort()
+  return fs.readdirSync(dir).filter(f => /^\d{20}\.shm$/.test(f)).sort()
 }
 
 // Payloads of varied length, so frames end anywhere in a file.
