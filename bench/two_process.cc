@@ -122,6 +122,12 @@ absl::Status RunPair(int parent_cpu, int child_cpu, SharedControl* control,
   }
   const int wait_status = WaitOrKill(pid, grace_seconds);
   sched_setaffinity(0, sizeof saved, &saved);
+  if (!status.ok() && control->child_error[0] != '\0') {
+    // Both failed: the reader's error comes first, as the cause (a writer
+    // that waits for its reader fails when the reader did).
+    return absl::Status(status.code(), absl::StrCat("reader process: ", control->child_error,
+                                                    "; then the writer: ", status.message()));
+  }
   if (!status.ok()) return status;
   if (control->child_error[0] != '\0') {
     return absl::InternalError(

@@ -163,6 +163,146 @@ export interface SharedLog extends SharedLogBase {
   writer?: ShmWriter
 }
 
+// ---- Chains of files and named readers (createSharedLog({path, chain})) ----
+
+/** A chain's settings, at creation (retention may be changed by a later writer). */
+export interface ChainSettings {
+  /** Bytes of each file (required when the chain is created; at most 2^32). */
+  fileCapacity?: number
+  /** Keep at most this many files (0: no limit). */
+  retainFiles?: number
+  /** Keep at most this many bytes of files (0: no limit). */
+  retainBytes?: number
+  /** Keep files sealed less than this long ago (0: no limit). */
+  retainSeconds?: number
+  /** Named readers further behind than this many bytes may be dropped. */
+  maxReaderLag?: number
+  /** Drop a named reader retention would leave behind, instead of refusing the roll. */
+  dropSlowReaders?: boolean
+  /** The position of the chain's first frame, at creation. */
+  firstPosition?: bigint
+  /** Prefault each new file as it is prepared. */
+  prefault?: boolean
+}
+
+export interface WritableChainLogOptions {
+  /** The chain's directory (/dev/shm/NAME). */
+  path: string
+  /** true: an existing chain as it is; or its settings. */
+  chain: true | ChainSettings
+  writable: true
+  debugChecks?: boolean
+}
+
+export interface ReadonlyChainLogOptions {
+  path: string
+  chain: true | ChainSettings
+  writable?: false
+  debugChecks?: boolean
+}
+
+export type ChainLogOptions = WritableChainLogOptions | ReadonlyChainLogOptions
+
+/** Where a chain reader starts: a saved position, or the oldest frame / the end. */
+export interface ChainStartOptions {
+  startCursor?: bigint
+  start?: 'beginning' | 'end'
+}
+
+export interface ChainIteratorOptions extends ChainStartOptions {
+  /** A named reader: resumes at its acknowledged position, protected from retention. */
+  name?: string
+}
+
+/** Codes a chain log adds to 1.x's. */
+export type ChainErrorCode =
+  | ShmIteratorErrorCode
+  | 'ERR_SHM_FRAMES_LOST'
+  | 'ERR_SHM_WRITER_CLOSED'
+  | 'ERR_SHM_FAILED_PRECONDITION'
+  | 'ERR_SHM_EXHAUSTED'
+  | 'ERR_SHM_NOT_FOUND'
+  | 'ERR_SHM_INVALID_ARGUMENT'
+
+export interface ChainIterator {
+  next(): Buffer | null
+  /** One file's frames at most; maxBytes counts payload bytes. */
+  nextBatch(options?: { maxMessages?: number; maxBytes?: number }): Buffer[]
+  cursor(): bigint
+  committedSize(): bigint
+  seek(position: bigint): void
+  seekToEnd(): void
+  seekToBeginning(): void
+  /** A named reader's acknowledgement (default: the cursor). */
+  ack(position?: bigint): void
+  acked(): bigint
+  readonly name: string
+  close(): void
+}
+
+export interface ChainWriterStats {
+  committed: bigint
+  uncommitted: bigint
+  rolls: number
+  filesRemoved: number
+  currentFile: string
+}
+
+export interface ChainLogWriter {
+  /** A zero-copy Buffer for one frame; fill it before the next allocate(). */
+  allocate(size: number): Buffer
+  append(payload: Uint8Array): void
+  commit(): void
+  flush(): void
+  stats(): ChainWriterStats
+  close(): void
+}
+
+export interface ChainSubscribeOptions extends ChainStartOptions {
+  name?: string
+  /** With name: acknowledge each batch once onFrames returns (default true). */
+  autoAck?: boolean
+  mode?: 'auto' | 'timer' | 'inotify'
+  pollIntervalMs?: number
+  safetyIntervalMs?: number
+  maxMessages?: number
+  maxBytes?: number
+  onError?: (error: Error & { code?: string }) => void
+}
+
+export interface ChainSubscription {
+  /** Resolves once the handles are closed and a name is free again. */
+  close(): Promise<void>
+  mode(): 'inotify' | 'timer' | 'closed'
+  cursor(): bigint
+  ack(position?: bigint): void
+}
+
+export interface ChainInfo {
+  directory: string
+  writable: boolean
+  debugChecks: boolean
+  fileCapacity?: number
+  retainFiles?: number
+  retainBytes?: number
+  retainSeconds?: number
+  maxReaderLag?: number
+  dropSlowReaders?: boolean
+}
+
+export interface ChainLog {
+  readonly chain: true
+  readonly path: string
+  writer?: ChainLogWriter
+  info(): ChainInfo
+  createIterator(options?: ChainIteratorOptions): ChainIterator
+  subscribe(onFrames: (frames: Buffer[], cursor: bigint) => void, options?: ChainSubscribeOptions): ChainSubscription
+  close(): void
+}
+
+export function createSharedLog(options: WritableChainLogOptions): ChainLog & { writer: ChainLogWriter }
+export function createSharedLog(options: ChainLogOptions): ChainLog
+
 export function createSharedLog(options: WritableSharedLogOptions): SharedLogBase & { writer: ShmWriter }
 export function createSharedLog(options: SharedLogOptions): SharedLog
 

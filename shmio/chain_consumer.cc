@@ -13,14 +13,7 @@ absl::StatusOr<std::unique_ptr<ChainConsumer>> ChainConsumer::Open(
   absl::StatusOr<std::shared_ptr<ChainFiles>> files =
       ChainFiles::Open(directory, debug_checks || DebugFromEnvironment());
   if (!files.ok()) return files.status();
-  absl::StatusOr<ChainListing> listing = (*files)->List();
-  if (!listing.ok()) return listing.status();
-  if (listing->files.empty()) {
-    return absl::UnavailableError(absl::StrFormat(
-        "%s has no file yet: its writer is creating the chain; try again in a moment",
-        directory));
-  }
-  absl::StatusOr<ChainFile> first = (*files)->OpenFile(listing->files.front().base_position);
+  absl::StatusOr<ChainFile> first = (*files)->OpenOldest();
   if (!first.ok()) return first.status();
   std::unique_ptr<ChainConsumer> consumer(new ChainConsumer(*files, *std::move(first)));
   absl::Status positioned = absl::OkStatus();
@@ -248,9 +241,7 @@ absl::Status ChainConsumer::ResumeIfDropped() {
 }
 
 absl::Status ChainConsumer::SeekToBeginning() {
-  absl::StatusOr<ChainListing> listing = files_->List();
-  if (!listing.ok()) return listing.status();
-  absl::StatusOr<ChainFile> first = files_->OpenFile(listing->files.front().base_position);
+  absl::StatusOr<ChainFile> first = files_->OpenOldest();
   if (!first.ok()) return first.status();
   absl::Status switched = Switch(*std::move(first), 0);
   if (!switched.ok()) return switched;

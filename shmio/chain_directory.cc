@@ -84,6 +84,8 @@ absl::StatusOr<ChainListing> ListChain(const std::string& directory) {
       listing.files.push_back({*base, ChainPath(directory, name)});
     } else if (name == kChainSettingsFileName) {
       has_settings = true;
+    } else if (absl::StartsWith(name, kRecyclingFilePrefix)) {
+      listing.recycling.push_back(ChainPath(directory, name));
     } else if (name != kChainLockFileName && name != kReaderTableFileName) {
       listing.foreign.emplace_back(name);
     }
@@ -110,6 +112,7 @@ absl::Status RemoveChain(const std::string& directory) {
   absl::StatusOr<ChainListing> listing = ListChain(directory);
   if (!listing.ok()) return listing.status();
   for (const ChainFileEntry& file : listing->files) unlink(file.path.c_str());
+  for (const std::string& path : listing->recycling) unlink(path.c_str());
   for (const char* name : {kChainSettingsFileName, kChainLockFileName, kReaderTableFileName}) {
     unlink(ChainPath(directory, name).c_str());
   }

@@ -29,6 +29,9 @@ namespace shmio {
 inline constexpr char kChainSettingsFileName[] = "chain.conf";
 inline constexpr char kChainLockFileName[] = "writer.lock";
 inline constexpr char kReaderTableFileName[] = "readers.shm";  // reader_table.h
+// A retired file being reused for the next file (SharedMemory::Recycle) is
+// named with this prefix between leaving the chain and rejoining it.
+inline constexpr char kRecyclingFilePrefix[] = ".shmio-recycling-";
 
 // "00000000000004194048.shm": 20 decimal digits (every u64 fits) and ".shm",
 // so that `ls` sorts files by position.
@@ -51,6 +54,9 @@ struct ChainFileEntry {
 struct ChainListing {
   std::vector<ChainFileEntry> files;
   std::vector<std::string> foreign;
+  // Paths of files being reused (kRecyclingFilePrefix): the writer's own,
+  // not part of the chain; left behind only by a killed writer.
+  std::vector<std::string> recycling;
 };
 
 // Lists `directory`. NotFound when it does not exist, FailedPrecondition

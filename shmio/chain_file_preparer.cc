@@ -8,16 +8,27 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "shmio/chain_files.h"
 #include "shmio/reader_table.h"
 
 namespace shmio {
 namespace internal {
 
-ChainFilePreparer::ChainFilePreparer(std::string directory, Options file_options)
+ChainFilePreparer::ChainFilePreparer(std::string directory, Options file_options,
+                                     bool recycle)
     : directory_(std::move(directory)),
       file_options_(std::move(file_options)),
-      thread_([this] { Run(); }) {}
+      recycle_(recycle),
+      thread_([this] { Run(); }) {
+  RemoveLeftovers();
+}
+
+void ChainFilePreparer::RemoveLeftovers() const {
+  absl::StatusOr<ChainListing> listing = ListChain(directory_);
+  if (!listing.ok()) return;  // best effort: a leftover only wastes its space
+  for (const std::string& path : listing->recycling) unlink(path.c_str());
+}
 
 ChainFilePreparer::~ChainFilePreparer() {
   {
@@ -86,6 +97,36 @@ uint64_t ChainFilePreparer::removed() const {
   return removed_;
 }
 
+uint64_t ChainFilePreparer::recycled() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return recycled_;
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> ChainFilePreparer::MakeFile() {
+  if (spare_ != nullptr) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++recycled_;
+    return std::move(spare_);
+  }
+  return SharedMemory::CreateUnlinked(directory_, file_options_);
+}
+
+bool ChainFilePreparer::Remove(const std::string& path, uint64_t base_position) {
+  if (recycle_ && spare_ == nullptr) {
+    const std::string temp =
+        absl::StrFormat("%s/%s%020d", directory_, kRecyclingFilePrefix, base_position);
+    absl::StatusOr<std::unique_ptr<SharedMemory>> reused =
+        SharedMemory::Recycle(path, temp, file_options_);
+    if (reused.ok()) {
+      spare_ = *std::move(reused);
+      return true;
+    }
+    // A reader has it open (it keeps reading it to its end), or it cannot
+    // be reused: unlinked, as without recycling.
+  }
+  return unlink(path.c_str()) == 0;
+}
+
 void ChainFilePreparer::Run() {
   RunOnAnyAllowedCpu();
   std::unique_lock<std::mutex> lock(mutex_);
@@ -105,21 +146,21 @@ void ChainFilePreparer::Run() {
       retired.clear();  // munmap, outside the lock
       lock.lock();
     }
-    if (wanted_ && !stopping_) {
-      lock.unlock();  // creating a file takes long: never under the lock
-      absl::StatusOr<std::unique_ptr<SharedMemory>> file =
-          SharedMemory::CreateUnlinked(directory_, file_options_);
-      lock.lock();
-      wanted_ = false;
-      made_ = std::move(file);
-      ready_.notify_all();
-    }
+    // Retention before preparing: the file it removes can be the next one.
     if (retain_.has_value()) {
       std::pair<ChainSettings, uint64_t> job = *retain_;
       retain_.reset();
       lock.unlock();
       ApplyRetention(job.first, job.second);
       lock.lock();
+    }
+    if (wanted_ && !stopping_) {
+      lock.unlock();  // making a file takes long: never under the lock
+      absl::StatusOr<std::unique_ptr<SharedMemory>> file = MakeFile();
+      lock.lock();
+      wanted_ = false;
+      made_ = std::move(file);
+      ready_.notify_all();
     }
   }
 }
@@ -188,7 +229,8 @@ void ChainFilePreparer::ApplyRetention(const ChainSettings& settings,
     // it (the writer dropped, before the roll, those it may not keep).
     const uint64_t end = i + 1 < files.size() ? files[i + 1].base_position : current_base;
     if (NeededByNamedReader(settings.chain_id, end)) break;
-    if (unlink(entry.path.c_str()) != 0) break;
+    shm->reset();  // ours is a reader's open too: it would keep the file
+    if (!Remove(entry.path, entry.base_position)) break;
     --count;
     total_bytes -= sizes[i];
     std::lock_guard<std::mutex> lock(mutex_);

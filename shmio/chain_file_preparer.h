@@ -1,9 +1,12 @@
-// Prepares a chain's next file ahead of need, on a thread of its own: a new
-// log file that no path names yet (SharedMemory::CreateUnlinked), its space
-// reserved and, if asked, prefaulted, so that the append that crosses a
-// roll pays for neither posix_fallocate nor a page-fault storm. The same
-// thread applies the chain's retention after each roll (unlink, never
-// truncate), off the writer's path.
+// Prepares a chain's next file ahead of need, on a thread of its own: a log
+// file that no path names yet, its space reserved and, if asked,
+// prefaulted, so that the append that crosses a roll pays for neither
+// posix_fallocate nor a page-fault storm. The same thread applies the
+// chain's retention after each roll (unlink, never truncate), off the
+// writer's path. When allowed, the file retention removes becomes the next
+// file (SharedMemory::Recycle) if no reader has it open: its pages are
+// resident already, where a new file's must be allocated and zeroed by the
+// kernel (the cost that bounded a chain's appends).
 //
 // Thread safety: Request(), Take() and Retain() are for the writer's thread;
 // the preparer's own thread only creates files and removes old ones.
@@ -30,8 +33,10 @@ namespace internal {
 class ChainFilePreparer {
  public:
   // Files are made in `directory` with `file_options` (capacity, prefault,
-  // create_mode, debug_checks; path and writable are set here).
-  ChainFilePreparer(std::string directory, Options file_options);
+  // create_mode, debug_checks; path and writable are set here); `recycle`
+  // allows reusing removed files. Removes what a killed writer left of a
+  // file it was reusing (the caller holds the chain's writer lock).
+  ChainFilePreparer(std::string directory, Options file_options, bool recycle);
   // Stops the thread, after the retention job Retain() last asked for; a
   // prepared file vanishes.
   ~ChainFilePreparer();
@@ -57,6 +62,8 @@ class ChainFilePreparer {
 
   // How many files retention has removed so far (for tests and stat).
   uint64_t removed() const;
+  // How many of the prepared files were removed files reused.
+  uint64_t recycled() const;
   // True when the next file is prepared and waiting to be taken.
   bool ready() const;
 
@@ -66,11 +73,22 @@ class ChainFilePreparer {
   // one its writer is pinned to.
   static void RunOnAnyAllowedCpu();
   void ApplyRetention(const ChainSettings& settings, uint64_t current_base);
+  // Removes the retired file at `path` from the chain: as the spare file
+  // for the next preparation when allowed and possible, else by unlink.
+  // False when it could do neither.
+  bool Remove(const std::string& path, uint64_t base_position);
+  // The next file: the spare, or a new one.
+  absl::StatusOr<std::unique_ptr<SharedMemory>> MakeFile();
+  // Unlinks what a killed writer left of files it was reusing.
+  void RemoveLeftovers() const;
   // True when a named reader (not dropped) is before position `end`.
   bool NeededByNamedReader(uint64_t chain_id, uint64_t end) const;
 
   const std::string directory_;
   const Options file_options_;
+  const bool recycle_;
+  // A removed file waiting to be the next one; the thread's own.
+  std::unique_ptr<SharedMemory> spare_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;   // the thread waits for work on it
   std::condition_variable ready_;  // Take() waits for a file on it
@@ -79,6 +97,7 @@ class ChainFilePreparer {
   std::optional<std::pair<ChainSettings, uint64_t>> retain_;
   std::vector<std::unique_ptr<SharedMemory>> retired_;
   uint64_t removed_ = 0;
+  uint64_t recycled_ = 0;
   bool stopping_ = false;
   std::thread thread_;  // last: starts once the members above exist
 };

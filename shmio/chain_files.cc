@@ -1,11 +1,23 @@
 #include "shmio/chain_files.h"
 
+#include <sys/stat.h>
+
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
 namespace shmio {
+namespace {
+
+// True while `path` names the file open as `fd`.
+bool StillNamed(const std::string& path, int fd) {
+  struct stat named, opened;
+  return stat(path.c_str(), &named) == 0 && fstat(fd, &opened) == 0 &&
+         named.st_dev == opened.st_dev && named.st_ino == opened.st_ino;
+}
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<ChainFiles>> ChainFiles::Open(const std::string& directory,
                                                              bool debug_checks) {
@@ -26,6 +38,16 @@ absl::StatusOr<ChainFile> ChainFiles::OpenFile(
   absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
   if (!shm.ok()) return shm.status();
   HeaderSnapshot header = (*shm)->ReadHeader();
+  const bool belongs = header.chain.has_value() && header.chain->chain_id == chain_id_ &&
+                       header.chain->base_position == base_position &&
+                       (!expected_sequence || header.chain->sequence == *expected_sequence);
+  if (!belongs && !StillNamed(path, (*shm)->fd())) {
+    // Retention removed the file between our open and our look at its
+    // header, and its writer is reusing it for a new file
+    // (SharedMemory::Recycle): the header is the new file's.
+    return absl::NotFoundError(absl::StrFormat(
+        "%s was removed from the chain by retention while it was being opened", path));
+  }
   if (!header.chain.has_value() || header.chain->chain_id != chain_id_) {
     return absl::DataLossError(absl::StrFormat(
         "%s is named like a file of the chain in %s but is not one of it (%s); "
@@ -52,6 +74,23 @@ absl::StatusOr<ChainFile> ChainFiles::OpenFile(
   file.data_offset = header.data_offset;
   file.shm = std::move(*shm);
   return file;
+}
+
+absl::StatusOr<ChainFile> ChainFiles::OpenOldest() const {
+  // Each retry follows a removal, and retention stops at the writer's
+  // current file: the bound only guards against a broken directory.
+  constexpr int kAttempts = 1000;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<ChainListing> listing = List();
+    if (!listing.ok()) return listing.status();
+    if (listing->files.empty()) {
+      return absl::UnavailableError(absl::StrFormat(
+          "%s has no file yet: its writer is creating the chain; try again in a moment",
+          directory_));
+    }
+    absl::StatusOr<ChainFile> file = OpenFile(listing->files.front().base_position);
+    if (!absl::IsNotFound(file.status()) || attempt == kAttempts) return file;
+  }
 }
 
 absl::Status ChainFiles::Removed(uint64_t base_position) const {
@@ -87,7 +126,11 @@ absl::StatusOr<ChainFile> ChainFiles::FileAt(uint64_t position) const {
   do {
     --it;
   } while (it->base_position > position);
-  return OpenFile(it->base_position);
+  absl::StatusOr<ChainFile> file = OpenFile(it->base_position);
+  // Removed by retention since the listing: OutOfRange, as if it had been
+  // gone before.
+  if (absl::IsNotFound(file.status())) return Removed(it->base_position);
+  return file;
 }
 
 }  // namespace shmio

@@ -49,6 +49,11 @@ class ChainFiles {
   absl::StatusOr<ChainFile> OpenFile(uint64_t base_position,
                                      std::optional<uint64_t> expected_sequence = {}) const;
 
+  // Opens the oldest file of the chain. Retention may remove it between
+  // the listing and the open: then the next one is the oldest, and is
+  // opened instead. Unavailable when the chain has no file yet.
+  absl::StatusOr<ChainFile> OpenOldest() const;
+
   // The directory as it is now.
   absl::StatusOr<ChainListing> List() const { return ListChain(directory_); }
 

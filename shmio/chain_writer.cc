@@ -202,7 +202,8 @@ ChainWriter::ChainWriter(ChainOptions options, ChainSettings settings, int lock_
   file_options.prefault = options_.prefault;
   file_options.debug_checks = options_.debug_checks;
   file_options.create_mode = options_.create_mode;
-  preparer_ = std::make_unique<internal::ChainFilePreparer>(options_.directory, file_options);
+  preparer_ = std::make_unique<internal::ChainFilePreparer>(options_.directory, file_options,
+                                                               options_.recycle_files);
   struct statfs fs;
   on_tmpfs_ = statfs(options_.directory.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
@@ -424,6 +425,8 @@ ChainWriter::Size ChainWriter::GetSize() const {
 }
 
 uint64_t ChainWriter::files_removed() const { return preparer_->removed(); }
+
+uint64_t ChainWriter::files_recycled() const { return preparer_->recycled(); }
 
 bool ChainWriter::next_file_ready() const { return preparer_->ready(); }
 

@@ -85,6 +85,13 @@ struct ChainOptions {
 
   // Prefaults each new file as it is prepared (see Options::prefault).
   bool prefault = false;
+  // Reuses a file retention removes for the next file when no reader has
+  // it open, so the kernel need not allocate and zero fresh pages for each
+  // file (SharedMemory::Recycle). Every reader of this library holds a
+  // reader lock that tells; turn it off when a process that does not (the
+  // original Node.js library reading a chain's file by itself) may still
+  // have a removed file open: it would see the new file's frames.
+  bool recycle_files = true;
   bool debug_checks = false;
   mode_t create_mode = 0644;  // of the files, chain.conf and writer.lock
 };
@@ -152,6 +159,9 @@ class ChainWriter {
   uint64_t rolls() const { return rolls_; }
   // How many files retention has removed since Open().
   uint64_t files_removed() const;
+  // How many of the files this writer started were removed files reused
+  // (ChainOptions::recycle_files).
+  uint64_t files_recycled() const;
   // True when the next file is already prepared (created, reserved and, if
   // asked, prefaulted): the next roll will not wait for one.
   bool next_file_ready() const;

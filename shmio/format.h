@@ -167,6 +167,10 @@ inline constexpr uint64_t kMaxSegmentCount = uint64_t{1} << 20;
 // Locks (see shmio/writer_lock.h): byte ranges far beyond any real file so
 // they never interact with data, locked but never written.
 inline constexpr uint64_t kWriterLockOffset = uint64_t{1} << 62;
+// The reader lock (shmio/reader_lock.h), after the writer lock's two bytes:
+// readers hold it shared; a chain writer reusing a retired file takes it
+// exclusively.
+inline constexpr uint64_t kReaderLockOffset = kWriterLockOffset + 2;
 
 // --- Little-endian helpers --------------------------------------------------
 // Payloads and frames are unaligned, so every multi-byte read goes through

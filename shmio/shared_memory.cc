@@ -22,6 +22,7 @@
 #include "shmio/format.h"
 #include "shmio/log_file_creation.h"
 #include "shmio/pool.h"
+#include "shmio/reader_lock.h"
 #include "shmio/regular_file.h"
 #include "shmio/space_reservation.h"
 #include "shmio/writer_lock.h"
@@ -386,6 +387,57 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::CreateUnlinked(
   return shm;
 }
 
+absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Recycle(
+    const std::string& path, const std::string& temp_path, Options options) {
+  options.writable = true;
+  absl::StatusOr<int> opened =
+      internal::OpenRegularFile(path, O_RDWR, "cannot open for reuse");
+  if (!opened.ok()) return opened.status();
+  internal::UnlinkedFile file{*opened, ""};
+  auto discard = [&](absl::Status status) {
+    internal::DiscardLogFile(file);
+    return status;
+  };
+  absl::Status excluded = internal::ExcludeReaders(file.fd, path);
+  if (!excluded.ok()) return discard(excluded);
+  struct stat st;
+  if (fstat(file.fd, &st) != 0) return discard(Errno(errno, "cannot stat", path));
+  if (static_cast<uint64_t>(st.st_size) != RequestedCapacity(options)) {
+    return discard(absl::FailedPreconditionError(absl::StrFormat(
+        "%s cannot be reused for a new file: it is %d bytes, new files are %d", path,
+        st.st_size, RequestedCapacity(options))));
+  }
+  absl::Status locked = internal::AcquireWriterLock(file.fd, path);
+  if (!locked.ok()) return discard(locked);
+  // Out of the directory first: a reader that opens `path` from now on
+  // finds nothing, as after an unlink. One that opened it just before
+  // finds our lock (NotFound), or, once readers are let in again below, a
+  // header that is not the one its name promised (chain_files.cc checks).
+  if (rename(path.c_str(), temp_path.c_str()) != 0) {
+    return discard(Errno(errno, absl::StrFormat("cannot rename to %s", temp_path), path));
+  }
+  file.temp_path = temp_path;
+  // A fresh header (all zero) makes it a new, empty log: the frames of its
+  // old life, past the `committed` a writer stores, are not part of it
+  // (docs/format.md: bytes at and after committed are not part of the log).
+  const uint8_t zero[format::kExtendedDataOffset] = {};
+  if (pwrite(file.fd, zero, sizeof zero, 0) != static_cast<ssize_t>(sizeof zero)) {
+    return discard(Errno(errno, "cannot clear the header of", temp_path));
+  }
+  internal::AdmitReaders(file.fd);
+  options.path = absl::StrFormat("%s (being reused for a new file)", temp_path);
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
+      FromDescriptor(std::move(options), file.fd, /*created=*/true);
+  if (!shm.ok()) {
+    file.fd = -1;  // FromDescriptor closed it
+    internal::DiscardLogFile(file);
+    return shm.status();
+  }
+  (*shm)->unlinked_temp_path_ = file.temp_path;
+  (*shm)->unlinked_ = true;
+  return shm;
+}
+
 absl::Status SharedMemory::LinkAt(const std::string& path) {
   if (!unlinked_) {
     return absl::FailedPreconditionError(
@@ -405,6 +457,12 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::FromDescriptor(
   const std::string path = options.path;
   FdCloser closer(fd);
 
+  if (!options.writable) {
+    // Before the first read of the header: from here on no chain writer
+    // may reuse this file's pages while we have it (reader_lock.h).
+    absl::Status held = internal::HoldReaderLock(fd, path);
+    if (!held.ok()) return held;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) return Errno(errno, "cannot stat", path);
   if (options.writable && !created) {

@@ -196,7 +196,18 @@ class SharedMemory {
   static absl::StatusOr<std::unique_ptr<SharedMemory>> CreateUnlinked(
       const std::string& directory, Options options);
 
-  // Gives a file from CreateUnlinked() its name `path`. AlreadyExists when
+  // For chains: turns the retired file at `path` (sealed, removed by
+  // retention) into a file like CreateUnlinked()'s, whose pages the kernel
+  // need not allocate and zero again: renames it to `temp_path` (in the
+  // same directory; LinkAt() links it and removes that name, destruction
+  // removes it), clears its header and maps it writable with `options`.
+  // FailedPrecondition, with nothing changed, while any reader has the file
+  // open (reader_lock.h), while a writer holds it, or when its size is not
+  // options.capacity: the caller unlinks it instead.
+  static absl::StatusOr<std::unique_ptr<SharedMemory>> Recycle(const std::string& path,
+                                                               const std::string& temp_path,
+                                                               Options options);
+  // Gives a file from CreateUnlinked() or Recycle() its name `path`. AlreadyExists when
   // something is at `path` (nothing changes then).
   absl::Status LinkAt(const std::string& path);
 

@@ -15,9 +15,9 @@ const addon = require('./addon')
 const { codedError } = require('./errors')
 const { bufferMaker } = require('./fast_buffer')
 
-// Options this version does not have yet; they belong to chains of files
-// and named readers, which are being built in the C++ core.
-const NOT_YET = {
+// Options that belong to chain logs (createSharedLog({path, chain}), see
+// lib/chain_log.js), not to one mapped file.
+const NOT_HERE = {
   chain: 'chains of files',
   name: 'named readers',
 }
@@ -26,10 +26,12 @@ class MappedLog {
   // `options` are the addon's: {path, writable, capacity, size, num,
   // overlap, prefault, debugChecks}, already type-checked.
   constructor(options) {
-    for (const key of Object.keys(NOT_YET)) {
+    for (const key of Object.keys(NOT_HERE)) {
       if (options[key] !== undefined) {
         throw codedError(
-          `shmio: options.${key} (${NOT_YET[key]}) is not available in this version of the package`,
+          `shmio: options.${key} (${NOT_HERE[key]}) is not available for one file (${options.path}); ` +
+          'open a chain with createSharedLog({path: DIR, chain: {fileCapacity}}), whose ' +
+          'createIterator() and subscribe() take a name',
           'ERR_SHM_NOT_SUPPORTED')
       }
     }

@@ -9,9 +9,9 @@ const { MappedLog } = require('./mapped_log')
 const { LogWriter } = require('./writer')
 const { subscribe, nativeSubscribeOptions } = require('./subscribe')
 const { codedError, recode, typeError, rangeError, describe } = require('./errors')
+const { createChainLog } = require('./chain_log')
 
-const DEFAULT_MAX_MESSAGES = 64
-const DEFAULT_MAX_BYTES = 256 * 1024
+const { DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES } = require('./limits')
 const MAX_U32 = 0xffffffff
 
 // The addon's codes, as 1.x names them.
@@ -322,6 +322,10 @@ function openLog({ path, writable, debugChecks, capacity }) {
 }
 
 function createSharedLog(options) {
+  // A chain of files (a directory): lib/chain_log.js.
+  if (options !== null && typeof options === 'object' && options.chain !== undefined) {
+    return createChainLog(options)
+  }
   const checked = checkOptions(options)
   const log = openLog(checked)
   let writer

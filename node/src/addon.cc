@@ -1,5 +1,6 @@
 // The addon's entry point: one EnvState per env (main thread or worker),
-// the Log and Subscription classes, open() and loopMetrics().
+// the Log, Subscription, Chain and ChainReader classes, open(),
+// openChain() and loopMetrics().
 #include <node_api.h>
 #include <uv.h>
 
@@ -31,11 +32,15 @@ napi_value Init(napi_env env, napi_value exports) {
   EnvState* state = EnvState::Create(env);
   if (state == nullptr) return nullptr;
   if (DefineLogClass(env, state, exports) != napi_ok ||
-      DefineSubscriptionClass(env, state, exports) != napi_ok) {
+      DefineSubscriptionClass(env, state, exports) != napi_ok ||
+      DefineChainClass(env, state, exports) != napi_ok ||
+      DefineChainReaderClass(env, state, exports) != napi_ok) {
     return ThrowCode(env, "shmio: defining the addon's classes failed", "ERR_SHM_INTERNAL");
   }
   SetMethod(env, exports, "open", Open);
   SetMethod(env, exports, "subscribe", Subscribe);
+  SetMethod(env, exports, "openChain", OpenChain);
+  SetMethod(env, exports, "subscribeChain", SubscribeChain);
   SetMethod(env, exports, "loopMetrics", LoopMetrics);
   SetProp(env, exports, "uvVersion", String(env, uv_version_string()));
   return exports;

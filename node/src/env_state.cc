@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "node/src/chain_core.h"
 #include "node/src/log_core.h"
 #include "node/src/napi_util.h"
 
@@ -13,9 +14,11 @@ void DeleteState(napi_env env, void* data, void* hint) {
   // Instance data goes last, after the cleanup hook closed every log; a
   // log still referenced by a Buffer not yet finalized outlives it.
   for (LogCore* log : state->logs) log->DetachEnv();
+  for (ChainCore* chain : state->chains) chain->DetachEnv();
   if (state->log_constructor != nullptr) napi_delete_reference(env, state->log_constructor);
-  if (state->subscription_constructor != nullptr) {
-    napi_delete_reference(env, state->subscription_constructor);
+  for (napi_ref ref : {state->subscription_constructor, state->chain_constructor,
+                       state->chain_reader_constructor}) {
+    if (ref != nullptr) napi_delete_reference(env, ref);
   }
   delete state;
 }
@@ -52,6 +55,8 @@ void EnvState::OnCleanup(napi_async_cleanup_hook_handle handle, void* data) {
   // at once), so walk a copy.
   std::vector<LogCore*> logs(state->logs.begin(), state->logs.end());
   for (LogCore* log : logs) log->Close();
+  std::vector<ChainCore*> chains(state->chains.begin(), state->chains.end());
+  for (ChainCore* chain : chains) chain->Close();
   state->FinishCleanupIfDone();
 }
 

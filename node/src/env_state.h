@@ -22,6 +22,7 @@
 
 namespace shmio_node {
 
+class ChainCore;
 class LogCore;
 
 struct EnvState {
@@ -29,7 +30,10 @@ struct EnvState {
   uv_loop_t* loop = nullptr;            // napi_get_uv_event_loop: this env's loop
   napi_ref log_constructor = nullptr;   // the Log class
   napi_ref subscription_constructor = nullptr;
+  napi_ref chain_constructor = nullptr;
+  napi_ref chain_reader_constructor = nullptr;
   std::set<LogCore*> logs;              // open or closing; not owned
+  std::set<ChainCore*> chains;          // not owned
   size_t open_subscriptions = 0;        // until their last close callback
   napi_async_cleanup_hook_handle cleanup_hook = nullptr;
   bool tearing_down = false;

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "node/src/subscription_owner.h"
 #include "node/src/view.h"
 #include "shmio/consumer.h"
 #include "shmio/pool.h"
@@ -30,13 +31,13 @@ namespace shmio_node {
 struct EnvState;
 class SubscriptionCore;
 
-class LogCore {
+class LogCore : public SubscriptionOwner {
  public:
   // Opens the log (SharedMemory::Open) and maps the view. Errors are
   // SharedMemory::Open's, or the view's mmap.
   static absl::StatusOr<std::shared_ptr<LogCore>> Open(EnvState* env,
                                                        shmio::Options options);
-  ~LogCore();
+  ~LogCore() override;
   LogCore(const LogCore&) = delete;
   LogCore& operator=(const LogCore&) = delete;
 
@@ -46,7 +47,7 @@ class LogCore {
   shmio::Consumer& consumer() const { return *consumer_; }
   shmio::Pool* pool() const { return pool_.get(); }
   const std::shared_ptr<View>& view() const { return view_; }
-  EnvState* env() const { return env_; }
+  EnvState* env() const override { return env_; }
 
   // Creates the writer. FailedPrecondition when read-only or when a writer
   // already exists on this log (Pool::Create's errors).
@@ -61,14 +62,14 @@ class LogCore {
   std::vector<uint32_t>& pending_sizes() { return pending_sizes_; }
   static constexpr size_t kPendingFrames = 4096;
 
-  void AddSubscription(SubscriptionCore* sub) { subscriptions_.insert(sub); }
+  void AddSubscription(SubscriptionCore* sub) override { subscriptions_.insert(sub); }
 
   // Called when the env's state goes (after its cleanup hook closed every
   // log): a Buffer finalizer that runs later may still drop the last
   // reference to *this, which must then not touch the EnvState.
   void DetachEnv() { env_ = nullptr; }
   // Called from the subscription's last close callback.
-  void SubscriptionClosed(SubscriptionCore* sub);
+  void SubscriptionClosed(SubscriptionCore* sub) override;
 
  private:
   LogCore(EnvState* env, std::unique_ptr<shmio::SharedMemory> shm,

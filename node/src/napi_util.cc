@@ -184,6 +184,12 @@ napi_value Number(napi_env env, double value) {
   return result;
 }
 
+napi_value BigInt(napi_env env, uint64_t value) {
+  napi_value result = nullptr;
+  napi_create_bigint_uint64(env, value, &result);
+  return result;
+}
+
 napi_value Boolean(napi_env env, bool value) {
   napi_value result = nullptr;
   napi_get_boolean(env, value, &result);

@@ -58,6 +58,8 @@ bool GetStringProp(napi_env env, napi_value object, const char* name,
                    std::string* out, bool* present);
 
 napi_value Number(napi_env env, double value);
+// A bigint: chain positions cross as bigints (they may pass 2^53).
+napi_value BigInt(napi_env env, uint64_t value);
 napi_value Boolean(napi_env env, bool value);
 napi_value String(napi_env env, const std::string& value);
 napi_value Undefined(napi_env env);

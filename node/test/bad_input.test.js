@@ -10,7 +10,7 @@ const path = require('path')
 const shmio = require('..')
 const addon = require('../lib/addon')
 const { SharedMemory, Pool, SharedMemoryConsumer, SharedMemoryIterator, createSharedLog } = shmio
-const { logPath } = require('./helpers')
+const { logPath, chainPath } = require('./helpers')
 
 function expectThrows(cases) {
   for (const [what, call, pattern] of cases) {
@@ -54,8 +54,8 @@ test('SharedMemory refuses bad configs before touching the disk', () => {
     ['a missing file, read-only', () => new SharedMemory({ path: file }), /no such file|not found|does not exist/i],
     ['a directory', () => new SharedMemory({ path: dir, capacity: 4096, writable: true }), new RegExp(dir)],
     ['a missing parent directory', () => new SharedMemory({ path: `${dir}/missing/log`, capacity: 4096, writable: true }), /missing\/log/],
-    ['chains (not yet)', () => new SharedMemory({ path: file, chain: true }), /chains of files.*not available/],
-    ['named readers (not yet)', () => new SharedMemory({ path: file, name: 'r1' }), /named readers.*not available/],
+    ['chains (createSharedLog only)', () => new SharedMemory({ path: file, chain: true }), /chains of files.*not available.*createSharedLog/],
+    ['named readers (chains only)', () => new SharedMemory({ path: file, name: 'r1' }), /named readers.*not available.*createSharedLog/],
   ])
   assert.equal(fs.existsSync(file), false, 'no file was left behind')
 })
@@ -224,4 +224,63 @@ test('the addon itself, called directly with nonsense, throws and never crashes'
     ['a method after close()', () => log.committed(), /closed/],
     ['subscribe after close()', () => addon.subscribe(log, {}, () => {}, () => {}), /closed/],
   ])
+})
+
+test('chain logs refuse bad input with errors naming the option, the directory and the sizes', () => {
+  const dir = chainPath('bad-chain')
+  const notChain = fs.mkdtempSync(path.join(os.tmpdir(), 'shmio-not-a-chain-'))
+  expectThrows([
+    ['chain a string', () => createSharedLog({ path: dir, chain: 'yes' }), /options.chain must be true or an object/],
+    ['no path', () => createSharedLog({ chain: true }), /options.path must be a non-empty string/],
+    ['fileCapacity a string', () => createSharedLog({ path: dir, chain: { fileCapacity: '4096' }, writable: true }), /options.chain.fileCapacity must be a number/],
+    ['negative retainFiles', () => createSharedLog({ path: dir, chain: { fileCapacity: 4096, retainFiles: -1 }, writable: true }), /retainFiles must be a non-negative integer/],
+    ['an unknown chain option', () => createSharedLog({ path: dir, chain: { fileCapacty: 4096 }, writable: true }), /fileCapacty is not a chain option/],
+    ['capacityBytes for a chain', () => createSharedLog({ path: dir, chain: true, capacityBytes: 4096, writable: true }), /chain.fileCapacity/],
+    ['a file larger than a Buffer', () => createSharedLog({ path: dir, chain: { fileCapacity: 2 ** 40 }, writable: true }), /fileCapacity 1099511627776 .*Buffer/],
+    ['a new chain with no fileCapacity', () => createSharedLog({ path: dir, chain: true, writable: true }), new RegExp(`${dir}.*capacity`)],
+    ['a file too small for a frame', () => createSharedLog({ path: dir, chain: { fileCapacity: 10 }, writable: true }), new RegExp(dir)],
+    ['a missing chain, read-only', () => createSharedLog({ path: dir, chain: true }), new RegExp(`${dir} does not exist`)],
+    ['a directory that is not a chain', () => createSharedLog({ path: notChain, chain: true }), new RegExp(`${notChain} is not a shmio chain`)],
+    ['firstPosition a number', () => createSharedLog({ path: dir, chain: { fileCapacity: 4096, firstPosition: 5 }, writable: true }), /firstPosition must be a BigInt/],
+    ['a direct openChain without options', () => addon.openChain(), /needs an options object/],
+    ['a direct openChain with no directory', () => addon.openChain({}), /directory is required/],
+    ['a direct openChain with an absurd file', () => addon.openChain({ directory: dir, writable: true, create: true, fileCapacity: 2n ** 63n }), /fileCapacity .*Buffer/],
+  ])
+  assert.equal(fs.existsSync(dir), false, 'no chain was made by a refused call')
+  assert.deepEqual(fs.readdirSync(notChain), [], 'nothing was written into the directory that is not a chain')
+
+  const log = createSharedLog({ path: dir, chain: { fileCapacity: 4096 }, writable: true })
+  log.writer.append(Buffer.from('one'))
+  log.writer.commit()
+  const it = log.createIterator()
+  expectThrows([
+    ['allocate a string', () => log.writer.allocate('8'), /allocate\(size\) expects a number/],
+    ['allocate 0', () => log.writer.allocate(0), /allocate size must be positive/],
+    ['a payload over the frame limit', () => log.writer.allocate(70000), /70000 bytes is over the 65531-byte limit/],
+    ['a frame larger than a file', () => log.writer.allocate(5000), new RegExp(dir)],
+    ['append a string', () => log.writer.append('text'), /append\(payload\) expects a Buffer/],
+    ['a name that is a number', () => log.createIterator({ name: 5 }), /name must be a non-empty string/],
+    ['a name with bad characters', () => log.createIterator({ name: 'a b/c' }), /name|"a b\/c"/],
+    ['a start that is not one', () => log.createIterator({ start: 'middle' }), /start must be 'beginning' or 'end'/],
+    ['startCursor a number', () => log.createIterator({ startCursor: 0 }), /startCursor must be a BigInt/],
+    ['startCursor off a boundary', () => log.createIterator({ startCursor: 1n }), new RegExp(`${dir}.*position 1`)],
+    ['seek a number', () => it.seek(0), /seek position must be a BigInt/],
+    ['seek negative', () => it.seek(-1n), /not a chain position/],
+    ['seek past the end', () => it.seek(10n ** 12n), /1000000000000/],
+    ['ack by an unnamed reader', () => it.ack(), /name/],
+    ['nextBatch maxMessages 0', () => it.nextBatch({ maxMessages: 0 }), /maxMessages must be > 0/],
+    ['subscribe without a function', () => log.subscribe(5), /expects a function/],
+    ['subscribe autoAck without a name', () => log.subscribe(() => {}, { autoAck: false }), /autoAck needs options.name/],
+    ['subscribe a bad mode', () => log.subscribe(() => {}, { mode: 'fast' }), /options.mode must be one of/],
+    ['a direct subscribeChain on a non-chain', () => addon.subscribeChain({}, {}, () => {}, () => {}), /Chain object/],
+    ['a direct Chain construction', () => new addon.Chain(), /cannot be constructed directly/],
+    ['a direct ChainReader construction', () => new addon.ChainReader(), /cannot be constructed directly/],
+  ])
+  log.close()
+  expectThrows([
+    ['a closed chain', () => log.createIterator(), /is closed/],
+    ['a closed chain writer', () => log.writer.commit(), /is closed/],
+    ['a closed chain iterator', () => it.next(), /is closed/],
+  ])
+  fs.rmSync(notChain, { recursive: true, force: true })
 })

@@ -19,11 +19,22 @@ function logPath(name) {
   return p
 }
 const created = []
+const createdDirs = []
 process.on('exit', () => {
   for (const p of created) {
     try { fs.unlinkSync(p) } catch (err) { /* gone */ }
   }
+  for (const p of createdDirs) fs.rmSync(p, { recursive: true, force: true })
 })
+
+// A fresh chain directory path in /dev/shm (not created), removed with its
+// files when the process exits.
+function chainPath(name) {
+  const p = `/dev/shm/shmio-node-test-${process.pid}-${counter++}-${name}`
+  fs.rmSync(p, { recursive: true, force: true })
+  createdDirs.push(p)
+  return p
+}
 
 // bendec 0.51 knows no primitive by itself: declare them, and read/write
 // u64 as BigInt. `message: string` of the README is a fixed char array.
@@ -111,4 +122,4 @@ function deferred() {
   return { promise, resolve, reject }
 }
 
-module.exports = { PACKAGE, logPath, makeBendec, text, runNode, run, cli, deferred, tmpdir: os.tmpdir }
+module.exports = { PACKAGE, logPath, chainPath, makeBendec, text, runNode, run, cli, deferred, tmpdir: os.tmpdir }

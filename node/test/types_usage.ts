@@ -36,5 +36,23 @@ const sub = reader.subscribe((frames: Buffer[], at: bigint) => frames.length, { 
 sub.close()
 try { iterator.next() } catch (err) { if (isShmIteratorError(err)) err.code.startsWith('ERR_SHM') }
 reader.close()
+
+const chainLog = createSharedLog({ path: '/dev/shm/events', chain: { fileCapacity: 1 << 20, retainFiles: 8 }, writable: true })
+const slot: Buffer = chainLog.writer.allocate(16)
+chainLog.writer.append(new Uint8Array(4))
+chainLog.writer.commit()
+const stats: bigint = chainLog.writer.stats().committed
+const chainReader = createSharedLog({ path: '/dev/shm/events', chain: true })
+const named = chainReader.createIterator({ name: 'billing', start: 'end' })
+const chainFrame: Buffer | null = named.next()
+const chainBatch: Buffer[] = named.nextBatch({ maxMessages: 10 })
+named.seek(named.cursor())
+named.ack()
+const acked: bigint = named.acked()
+const chainSub = chainReader.subscribe((frames: Buffer[], at: bigint) => frames.length,
+  { name: 'follower', autoAck: false, startCursor: 0n, onError: err => err.code })
+chainSub.ack(chainSub.cursor())
+chainSub.close().then(() => chainReader.close())
+void [slot, stats, chainFrame, chainBatch, acked, chainLog.info().fileCapacity]
 shm.close()
 void [buffers, config, event, slice, committed, uncommitted, frame, next, batch, size]

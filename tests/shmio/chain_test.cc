@@ -6,7 +6,9 @@
 // processes; small file capacities so that a few thousand frames roll
 // hundreds of times.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -424,6 +426,9 @@ TEST(ChainTest, RetentionRemovesOnlyOldSealedFiles) {
   const std::vector<shmio::ChainFileEntry> files = Files(dir);
   ASSERT_EQ(files.size(), 3u);
   EXPECT_EQ(writer->files_removed(), expected_removed);
+  // Files no reader held came back as new files; the early reader's was
+  // only unlinked (it reads it whole below).
+  EXPECT_GT(writer->files_recycled(), 0u);
   const uint64_t oldest = files.front().base_position;
 
   // A new reader starts at the oldest frame still there.
@@ -617,3 +622,227 @@ TEST(ChainTest, BadOptionsAreRefusedBeforeAnythingIsTouched) {
 }
 
 }  // namespace
+
+// Recycling (ChainOptions::recycle_files, SharedMemory::Recycle): the files
+// retention removes become the chain's next files when no reader has them
+// open, so a long-running chain writes into pages the kernel made once.
+
+TEST(ChainRecyclingTest, RemovedFilesBecomeTheNextFilesAndReadExactly) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.retain_files = 3;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  // Frames of varied sizes, so a reused file's old frames lie at other
+  // offsets than its new ones: a reader that looked past `committed` or
+  // trusted a stale frame would read them. After each roll the writer
+  // waits for the preparer (retention, then the next file), so which files
+  // come back is certain: files 0-3 are new, and from the roll to file 3
+  // on, each roll's retention removes the oldest file, which becomes the
+  // file after the next.
+  for (uint64_t i = 0; i < 3000; ++i) {
+    const uint64_t rolls = writer->rolls();
+    ASSERT_TRUE(writer->Append(PayloadOf(i)).ok()) << i;
+    ASSERT_TRUE(writer->Commit().ok());
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (writer->rolls() != rolls && !writer->next_file_ready() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  EXPECT_GT(writer->rolls(), 30u);
+  EXPECT_EQ(writer->files_recycled(), writer->rolls() - 2);
+  const std::vector<shmio::ChainFileEntry> files = Files(dir);
+  ASSERT_EQ(files.size(), 3u);
+  auto reader = ChainConsumer::Open(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<std::vector<ReadFrame>> frames = ReadAll(**reader);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_FALSE(frames->empty());
+  // Find the first frame kept by its position, then check every frame on.
+  uint64_t first = 0;
+  while (PositionAfter(first) < files.front().base_position) ++first;
+  ASSERT_EQ(PositionAfter(first), files.front().base_position);
+  ExpectFrames(*frames, first, files.front().base_position);
+  EXPECT_EQ(first + frames->size(), 3000u);
+  // Closing leaves nothing of the files in transit.
+  writer.reset();
+  absl::StatusOr<shmio::ChainListing> listing = shmio::ListChain(dir);
+  ASSERT_TRUE(listing.ok());
+  EXPECT_TRUE(listing->recycling.empty());
+  EXPECT_TRUE(listing->foreign.empty());
+  // The next writer continues the chain, reusing as it goes.
+  options.create = false;
+  writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 3000, 4000);
+  reader = ChainConsumer::Open(dir);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->Seek(Files(dir).front().base_position).ok());
+  frames = ReadAll(**reader);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  EXPECT_EQ(frames->back().payload, PayloadOf(3999));
+}
+
+TEST(ChainRecyclingTest, AFileAReaderHasOpenIsNeverReused) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.retain_files = 2;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 40);
+  // A reader in another process opens the first file and keeps it.
+  const std::string first = Files(dir).front().path;
+  int ready[2], done[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(done), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    shmio::Options held_open;
+    held_open.path = first;
+    absl::StatusOr<std::unique_ptr<shmio::SharedMemory>> shm =
+        shmio::SharedMemory::Open(held_open);
+    char c = shm.ok() ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    (void)!read(done[0], &c, 1);  // hold it until the parent is done
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  struct stat held;
+  ASSERT_EQ(stat(first.c_str(), &held), 0);
+  // Its bytes once it is sealed (the writer has rolled past it), before
+  // retention (which keeps 2 files) may remove it.
+  uint64_t i = 40;
+  for (; writer->rolls() == 0; ++i) {
+    ASSERT_TRUE(writer->Append(PayloadOf(i)).ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  const std::vector<uint8_t> before = shmio_test::ReadFileBytes(first);
+  AppendFrames(*writer, i, 2000);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Files(dir).size() > 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_GT(writer->files_recycled(), 0u);  // others were reused
+  // The held file left the directory by unlink: no file there now is it,
+  // and its bytes, read through the reader's own mapping's file, are as
+  // they were (checked through /proc: the child still has it open).
+  for (const shmio::ChainFileEntry& file : Files(dir)) {
+    struct stat st;
+    ASSERT_EQ(stat(file.path.c_str(), &st), 0);
+    EXPECT_FALSE(st.st_ino == held.st_ino && st.st_dev == held.st_dev) << file.path;
+  }
+  bool found = false;
+  const std::string fds = absl::StrCat("/proc/", child, "/fd");
+  DIR* d = opendir(fds.c_str());
+  ASSERT_NE(d, nullptr);
+  while (dirent* e = readdir(d)) {
+    const std::string fd_path = fds + "/" + e->d_name;
+    struct stat st;
+    if (stat(fd_path.c_str(), &st) == 0 && st.st_ino == held.st_ino && st.st_dev == held.st_dev) {
+      EXPECT_EQ(shmio_test::ReadFileBytes(fd_path), before);
+      found = true;
+    }
+  }
+  closedir(d);
+  EXPECT_TRUE(found);
+  ASSERT_EQ(write(done[1], "x", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+}
+
+TEST(ChainRecyclingTest, WithRecyclingOffEveryFileIsNew) {
+  const std::string dir = TempPath("chain");
+  ChainOptions options = NewChain(dir);
+  options.retain_files = 2;
+  options.recycle_files = false;
+  auto writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 2000);
+  EXPECT_GT(writer->rolls(), 20u);
+  EXPECT_EQ(writer->files_recycled(), 0u);
+}
+
+TEST(ChainRecyclingTest, AReaderOpeningAFileBeingReusedFindsItGone) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 10);
+  const std::string path = Files(dir).front().path;
+  // What SharedMemory::Recycle holds while it takes a file: the reader
+  // lock's byte, exclusively (format.h, kReaderLockOffset).
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(shmio::format::kReaderLockOffset);
+  lock.l_len = 1;
+  ASSERT_EQ(fcntl(fd, F_OFD_SETLK, &lock), 0);
+  shmio::Options read;
+  read.path = path;
+  absl::StatusOr<std::unique_ptr<shmio::SharedMemory>> shm = shmio::SharedMemory::Open(read);
+  ASSERT_FALSE(shm.ok());
+  EXPECT_TRUE(absl::IsNotFound(shm.status())) << shm.status();
+  EXPECT_TRUE(absl::StrContains(shm.status().message(), path)) << shm.status();
+  close(fd);
+  EXPECT_TRUE(shmio::SharedMemory::Open(read).ok());
+}
+
+TEST(ChainRecyclingTest, SharedMemoryRecycleRefusesAFileAReaderHolds) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 200);  // several files
+  writer.reset();
+  const std::string path = Files(dir).front().path;
+  const std::string temp = dir + "/" + shmio::kRecyclingFilePrefix + "test.shm";
+  shmio::Options file;
+  file.capacity = kFileCapacity;
+  shmio::Options read;
+  read.path = path;
+  auto reader = shmio::SharedMemory::Open(read);
+  ASSERT_TRUE(reader.ok());
+  const std::map<std::string, std::vector<uint8_t>> before = Snapshot(dir);
+  auto refused = shmio::SharedMemory::Recycle(path, temp, file);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "a reader has it open"))
+      << refused.status();
+  EXPECT_EQ(Snapshot(dir), before);  // nothing changed
+  // A file of another size is refused too, also with nothing changed.
+  reader->reset();
+  shmio::Options other = file;
+  other.capacity = 2 * kFileCapacity;
+  refused = shmio::SharedMemory::Recycle(path, temp, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "4096 bytes")) << refused.status();
+  EXPECT_EQ(Snapshot(dir), before);
+  // Unheld, it leaves the chain's names and comes back empty, unnamed
+  // until linked; destroyed unlinked, it is gone.
+  auto reused = shmio::SharedMemory::Recycle(path, temp, file);
+  ASSERT_TRUE(reused.ok()) << reused.status();
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+  EXPECT_EQ((*reused)->ReadHeader().format, shmio::FileFormat::kEmpty);
+  reused->reset();
+  EXPECT_NE(access(temp.c_str(), F_OK), 0);
+}
+
+TEST(ChainRecyclingTest, AKilledWritersFileInTransitIsRemovedByTheNextWriter) {
+  const std::string dir = TempPath("chain");
+  auto writer = OpenOrDie(NewChain(dir));
+  ASSERT_NE(writer, nullptr);
+  AppendFrames(*writer, 0, 10);
+  writer.reset();
+  const std::string leftover = dir + "/" + shmio::kRecyclingFilePrefix + "00000000000000000000.shm";
+  shmio_test::WriteFileBytes(leftover, std::vector<uint8_t>(kFileCapacity, 7));
+  absl::StatusOr<shmio::ChainListing> listing = shmio::ListChain(dir);
+  ASSERT_TRUE(listing.ok());
+  EXPECT_TRUE(listing->foreign.empty());  // ours, not foreign
+  EXPECT_EQ(listing->recycling, std::vector<std::string>{leftover});
+  ChainOptions options;
+  options.directory = dir;
+  writer = OpenOrDie(options);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_NE(access(leftover.c_str(), F_OK), 0);
+}

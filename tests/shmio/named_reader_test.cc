@@ -216,7 +216,8 @@ TEST(NamedReaderTest, TheDropPolicyDropsASlowReaderWhichIsToldWhatItLost) {
                                 absl::StrCat(readers[0].resume_at - readers[0].dropped_at, " bytes lost")))
       << batch.status();
   // It goes on where the chain now starts, and is no longer dropped.
-  ASSERT_TRUE((*reader)->SeekToBeginning().ok());
+  absl::Status seeked = (*reader)->SeekToBeginning();
+  ASSERT_TRUE(seeked.ok()) << seeked;
   absl::StatusOr<shmio::Batch> resumed = (*reader)->Next();
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_FALSE(resumed->empty());

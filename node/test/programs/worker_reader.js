@@ -11,7 +11,10 @@ new SharedMemoryConsumer(shm).getAll(10, { mode: workerData.mode }).subscribe(it
 })
 if (workerData.writer) {
   // A writer left open in the worker too: its lock must go at terminate().
+  // Held by a global: a writer nothing references may be collected, and
+  // its finalizer would drop the lock before the parent looks.
   const own = new SharedMemory({ path: workerData.writer, capacity: 65536, writable: true })
-  new Pool(null, own).sliceSize(1)
+  globalThis.heldWriter = { own, pool: new Pool(null, own) }
+  globalThis.heldWriter.pool.sliceSize(1)
 }
 parentPort.postMessage('ready')
