@@ -10,6 +10,7 @@
 #include "shmio/chain_directory.h"
 #include "shmio/chain_files.h"
 #include "shmio/chain_range.h"
+#include "shmio/format.h"
 
 namespace shmio_reliability {
 namespace {
@@ -32,13 +33,19 @@ absl::Status ChainChecker::CatchUp() {
     }
     return absl::OkStatus();  // no writer has made the first file yet
   }
-  shmio::ChainStart start;
-  if (initialised_) start = {shmio::ChainStart::kPosition, position_};
+  // Where the last check stopped (the chain's start before the first one),
+  // unless retention removed it since: then at the oldest file's base.
+  const uint64_t from = initialised_ ? position_ : 0;
+  const uint64_t oldest = listing->files.front().base_position;
+  const bool removed = oldest > from;
+  shmio::ChainStart start{shmio::ChainStart::kPosition, removed ? oldest : from};
   auto consumer = shmio::ChainConsumer::Open(directory_, start, /*debug_checks=*/true);
   if (!consumer.ok()) return Annotate(consumer.status(), directory_, "open at the saved position");
-  if (!initialised_) {
-    initialised_ = true;
-    position_ = (*consumer)->cursor();
+  if (!initialised_) first_position_ = start.position;
+  bool removal_checked = !removed;
+  if (removed) {
+    ++resumed_after_removal_;
+    position_ = oldest;
   }
   for (;;) {
     shmio::BatchLimits limits;
@@ -53,6 +60,19 @@ absl::Status ChainChecker::CatchUp() {
         return absl::DataLossError(absl::StrFormat(
             "%s: frame at position %d, expected the next frame at %d", directory_, position,
             position_));
+      }
+      if (!removal_checked) {
+        PayloadInfo info;
+        absl::Status status = CheckPayload(frame.payload, position, &info);
+        if (!status.ok()) return Annotate(status, directory_, "the oldest frame");
+        status = CheckRemoved(from, oldest, listing->files.size(), info.seq);
+        if (!status.ok()) return status;
+        sequence_.Resume(info.seq);
+        removal_checked = true;
+      }
+      if (!initialised_) {
+        initialised_ = true;
+        first_seq_ = sequence_.next_seq();
       }
       absl::Status status = sequence_.Check(frame.payload, position);
       if (!status.ok()) return Annotate(status, directory_, "frame");
@@ -71,6 +91,12 @@ absl::Status ChainChecker::CatchUp() {
           position_));
     }
   }
+  if (!removal_checked) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: positions %d..%d were removed and no frame follows them", directory_, from,
+        oldest));
+  }
+  initialised_ = true;
   if ((*consumer)->cursor() != position_) {
     return absl::InternalError(absl::StrFormat("%s: consumer cursor %d, frames read up to %d",
                                                directory_, (*consumer)->cursor(), position_));
@@ -78,8 +104,38 @@ absl::Status ChainChecker::CatchUp() {
   return sequence_.CheckAtBatchEnd(position_);
 }
 
+absl::Status ChainChecker::CheckRemoved(uint64_t from, uint64_t oldest, size_t files,
+                                        uint64_t first_seq) const {
+  if (retain_files_ == 0) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: the oldest file begins at position %d, after position %d where the last check "
+        "stopped, and this chain has no retention",
+        directory_, oldest, from));
+  }
+  if (files < retain_files_) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: positions %d..%d were removed, leaving %d files; retention keeps %d",
+        directory_, from, oldest, files, retain_files_));
+  }
+  // Each removed frame took 20 (the smallest numbered payload and its two
+  // sizes) to 65535 bytes: more frames than fit, or bytes without frames,
+  // means the seq jump is not the removed range.
+  const uint64_t expected = sequence_.next_seq();
+  const uint64_t bytes = oldest - from;
+  const uint64_t smallest = kMinPayload + shmio::format::kFrameOverhead;
+  if (first_seq < expected || (first_seq - expected) * smallest > bytes ||
+      (first_seq - expected) * shmio::format::kMaxFrameTotal < bytes) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: positions %d..%d (%d bytes) were removed and the oldest frame has seq %d; the "
+        "frames there were seq %d onwards, so %d frames cannot have filled them",
+        directory_, from, oldest, bytes, first_seq, expected,
+        static_cast<int64_t>(first_seq - expected)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ChainChecker::CheckFromScratch() const {
-  ChainChecker fresh(directory_);
+  ChainChecker fresh(directory_, 1, retain_files_);
   absl::Status status = fresh.CatchUp();
   if (!status.ok()) return status;
   if (fresh.committed() < committed() || fresh.frames() < frames()) {
@@ -106,7 +162,7 @@ absl::Status ChainChecker::CheckFromScratch() const {
     }
   }
   // Backwards from the end through every file's trailing sizes.
-  shmio::ReverseChainFrameRange reverse(*files, 0, fresh.committed());
+  shmio::ReverseChainFrameRange reverse(*files, fresh.first_position_, fresh.committed());
   uint64_t expected_end = fresh.committed();
   uint64_t expected_seq = fresh.frames();
   for (const shmio::ChainFrame& frame : reverse) {
@@ -122,10 +178,10 @@ absl::Status ChainChecker::CheckFromScratch() const {
     --expected_seq;
   }
   if (!reverse.status().ok()) return Annotate(reverse.status(), directory_, "reverse walk");
-  if (expected_end != 0 || expected_seq != 0) {
+  if (expected_end != fresh.first_position_ || expected_seq != fresh.first_seq_) {
     return absl::DataLossError(absl::StrFormat(
-        "%s: reverse walk stopped at position %d with %d frames unseen", directory_,
-        expected_end, expected_seq));
+        "%s: reverse walk stopped at position %d (seq %d); the oldest frame is at %d (seq %d)",
+        directory_, expected_end, expected_seq, fresh.first_position_, fresh.first_seq_));
   }
   return absl::OkStatus();
 }

@@ -65,6 +65,14 @@ class SequenceChecker {
 
   uint64_t next_seq() const { return next_seq_; }
 
+  // Continues at `next_seq` with a new batch: for a reader of a chain whose
+  // oldest frames retention removed (the batch before was whole, and the
+  // removed range ends at a file boundary, where batches begin).
+  void Resume(uint64_t next_seq) {
+    next_seq_ = next_seq;
+    any_ = false;
+  }
+
  private:
   uint64_t next_seq_ = 0;
   PayloadInfo last_;

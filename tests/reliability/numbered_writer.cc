@@ -9,7 +9,8 @@
 //
 // With --chain_file_capacity, --path is a chain directory (created when
 // missing) and the frames go through a ChainWriter, which rolls to a new
-// file whenever one is full: such a log is never full.
+// file whenever one is full: such a log is never full. --chain_retain_files
+// keeps only that many files (retention reuses the ones it removes).
 //
 // Exit codes: 0 done (--frames written, or the log is full and
 // --on_full=exit), 2 the log could not be opened, 3 the log holds a frame
@@ -52,6 +53,8 @@ ABSL_FLAG(std::string, on_full, "wait",
 ABSL_FLAG(bool, debug, false, "debug checks on (writer checks prev frame)");
 ABSL_FLAG(uint64_t, chain_file_capacity, 0,
           "nonzero: --path is a chain directory whose files have this capacity");
+ABSL_FLAG(uint64_t, chain_retain_files, 0,
+          "with --chain_file_capacity: keep at most this many files; 0: all");
 
 namespace shmio_reliability {
 namespace {
@@ -165,6 +168,7 @@ int RunChain() {
   options.directory = absl::GetFlag(FLAGS_path);
   options.create = true;
   options.file_capacity = absl::GetFlag(FLAGS_chain_file_capacity);
+  options.retain_files = absl::GetFlag(FLAGS_chain_retain_files);
   options.debug_checks = absl::GetFlag(FLAGS_debug);
   auto chain = shmio::ChainWriter::Open(options);
   if (!chain.ok()) return Fail(2, chain.status(), "ChainWriter::Open");
