@@ -62,10 +62,7 @@ constexpr int kMaxKills = 1500;
 #ifdef SHMIO_SANITIZER
 constexpr int kRequiredChainKills = 100;
 #else
-// 250 at first; 185 and 200 kills were measured on 2026-12-02 while other
-// engineers' sanitizer builds kept the load average at 5 (the chain has
-// ~1300 files by then, and each writer checks them as it opens the chain).
-constexpr int kRequiredChainKills = 150;
+constexpr int kRequiredChainKills = 250;
 #endif
 constexpr absl::Duration kChainTimeBound = absl::Seconds(30);
 constexpr int kMaxChainKills = 800;
