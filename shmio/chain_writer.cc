@@ -301,8 +301,12 @@ absl::Status ChainWriter::StartFile(uint64_t base, uint64_t sequence) {
   base_ = base;
   sequence_ = sequence;
   data_offset_ = format::kExtendedDataOffset;
-  preparer_->Request();
+  // Retention first: the preparer's thread, woken by either call, must see
+  // the retention job no later than the request, so that the file retention
+  // removes can be the one it makes (the other order lost a reuse now and
+  // then: a new file made, the removed one kept spare until the next roll).
   preparer_->Retain(settings_, base_);
+  preparer_->Request();
   return absl::OkStatus();
 }
 
