@@ -19,35 +19,9 @@ bool StillNamed(const std::string& path, int fd) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<ChainFiles>> ChainFiles::Open(const std::string& directory,
-                                                             bool debug_checks) {
-  absl::StatusOr<ChainListing> listing = ListChain(directory);
-  if (!listing.ok()) return listing.status();
-  absl::StatusOr<ChainSettings> settings = ReadChainSettings(directory);
-  if (!settings.ok()) return settings.status();
-  return std::shared_ptr<ChainFiles>(
-      new ChainFiles(directory, settings->chain_id, debug_checks));
-}
-
-absl::StatusOr<ChainFile> ChainFiles::OpenFile(
-    uint64_t base_position, std::optional<uint64_t> expected_sequence) const {
-  const std::string path = ChainPath(directory_, ChainFileName(base_position));
-  Options options;
-  options.path = path;
-  options.debug_checks = debug_checks_;
-  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
-  if (!shm.ok()) return shm.status();
-  HeaderSnapshot header = (*shm)->ReadHeader();
-  const bool belongs = header.chain.has_value() && header.chain->chain_id == chain_id_ &&
-                       header.chain->base_position == base_position &&
-                       (!expected_sequence || header.chain->sequence == *expected_sequence);
-  if (!belongs && !StillNamed(path, (*shm)->fd())) {
-    // Retention removed the file between our open and our look at its
-    // header, and its writer is reusing it for a new file
-    // (SharedMemory::Recycle): the header is the new file's.
-    return absl::NotFoundError(absl::StrFormat(
-        "%s was removed from the chain by retention while it was being opened", path));
-  }
+absl::Status ChainFiles::CheckBelongs(const std::string& path, const HeaderSnapshot& header,
+                                      uint64_t base_position,
+                                      std::optional<uint64_t> expected_sequence) const {
   if (!header.chain.has_value() || header.chain->chain_id != chain_id_) {
     return absl::DataLossError(absl::StrFormat(
         "%s is named like a file of the chain in %s but is not one of it (%s); "
@@ -67,6 +41,39 @@ absl::StatusOr<ChainFile> ChainFiles::OpenFile(
         "%s is file %d of its chain, but the file before it says file %d "
         "comes next: a file is missing or was replaced",
         path, header.chain->sequence, *expected_sequence));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<ChainFiles>> ChainFiles::Open(const std::string& directory,
+                                                             bool debug_checks) {
+  absl::StatusOr<ChainListing> listing = ListChain(directory);
+  if (!listing.ok()) return listing.status();
+  absl::StatusOr<ChainSettings> settings = ReadChainSettings(directory);
+  if (!settings.ok()) return settings.status();
+  return std::shared_ptr<ChainFiles>(
+      new ChainFiles(directory, settings->chain_id, debug_checks));
+}
+
+absl::StatusOr<ChainFile> ChainFiles::OpenFile(
+    uint64_t base_position, std::optional<uint64_t> expected_sequence) const {
+  const std::string path = ChainPath(directory_, ChainFileName(base_position));
+  Options options;
+  options.path = path;
+  options.debug_checks = debug_checks_;
+  absl::StatusOr<std::unique_ptr<SharedMemory>> shm = SharedMemory::Open(options);
+  if (!shm.ok()) return shm.status();
+  HeaderSnapshot header = (*shm)->ReadHeader();
+  absl::Status mismatch = CheckBelongs(path, header, base_position, expected_sequence);
+  if (!mismatch.ok()) {
+    if (!StillNamed(path, (*shm)->fd())) {
+      // Retention removed the file between our open and our look at its
+      // header, and its writer is reusing it for a new file
+      // (SharedMemory::Recycle): the header is the new file's.
+      return absl::NotFoundError(absl::StrFormat(
+          "%s was removed from the chain by retention while it was being opened", path));
+    }
+    return mismatch;
   }
   ChainFile file;
   file.base_position = base_position;

@@ -75,6 +75,13 @@ class ChainFiles {
   ChainFiles(std::string directory, uint64_t chain_id, bool debug_checks)
       : directory_(std::move(directory)), chain_id_(chain_id), debug_checks_(debug_checks) {}
 
+  // OK when `header` (of the file at `path`) is this chain's file at
+  // `base_position` (and, when given, with that sequence number); else the
+  // DataLoss error OpenFile() returns for the first check that fails.
+  absl::Status CheckBelongs(const std::string& path, const HeaderSnapshot& header,
+                            uint64_t base_position,
+                            std::optional<uint64_t> expected_sequence) const;
+
   std::string directory_;
   uint64_t chain_id_;
   bool debug_checks_;
