@@ -20,15 +20,7 @@ ChainFilePreparer::ChainFilePreparer(std::string directory, Options file_options
     : directory_(std::move(directory)),
       file_options_(std::move(file_options)),
       recycle_(recycle),
-      thread_([this] { Run(); }) {
-  RemoveLeftovers();
-}
-
-void ChainFilePreparer::RemoveLeftovers() const {
-  absl::StatusOr<ChainListing> listing = ListChain(directory_);
-  if (!listing.ok()) return;  // best effort: a leftover only wastes its space
-  for (const std::string& path : listing->recycling) unlink(path.c_str());
-}
+      thread_([this] { Run(); }) {}
 
 ChainFilePreparer::~ChainFilePreparer() {
   {

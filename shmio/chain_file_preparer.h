@@ -34,8 +34,7 @@ class ChainFilePreparer {
  public:
   // Files are made in `directory` with `file_options` (capacity, prefault,
   // create_mode, debug_checks; path and writable are set here); `recycle`
-  // allows reusing removed files. Removes what a killed writer left of a
-  // file it was reusing (the caller holds the chain's writer lock).
+  // allows reusing removed files.
   ChainFilePreparer(std::string directory, Options file_options, bool recycle);
   // Stops the thread, after the retention job Retain() last asked for; a
   // prepared file vanishes.
@@ -79,8 +78,6 @@ class ChainFilePreparer {
   bool Remove(const std::string& path, uint64_t base_position);
   // The next file: the spare, or a new one.
   absl::StatusOr<std::unique_ptr<SharedMemory>> MakeFile();
-  // Unlinks what a killed writer left of files it was reusing.
-  void RemoveLeftovers() const;
   // True when a named reader (not dropped) is before position `end`.
   bool NeededByNamedReader(uint64_t chain_id, uint64_t end) const;
 

@@ -185,6 +185,10 @@ absl::StatusOr<std::unique_ptr<ChainWriter>> ChainWriter::Open(ChainOptions opti
   if (!listing.ok()) return listing.status();
   absl::Status whole = CheckChain(**files, *listing);
   if (!whole.ok()) return whole;
+  // What a killed writer left of a file it was reusing (we hold the
+  // writer lock, so no one else is reusing one): a leftover only wastes its
+  // space, so failing to unlink it is not an error.
+  for (const std::string& path : listing->recycling) unlink(path.c_str());
   if (rewrite_settings) {
     absl::Status written = WriteChainSettings(dir, *settings, options.create_mode);
     if (!written.ok()) return written;
