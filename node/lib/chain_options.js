@@ -3,9 +3,8 @@
 // type-checked here with messages naming the option; the C++ core checks
 // their values again (sizes, names) and its errors name the directory.
 const { codedError, recode, typeError, rangeError, describe } = require('./errors')
-const { DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES } = require('./limits')
+const { checkBatchLimits } = require('./limits')
 
-const MAX_U32 = 0xffffffff
 const MAX_U64 = (1n << 64n) - 1n
 // Node's Buffer limit: a chain file is read through one Buffer.
 const MAX_FILE_CAPACITY = 2 ** 32
@@ -43,32 +42,6 @@ function checkPosition(value, what) {
   return value
 }
 
-function checkLimit(options, key, fallback) {
-  const value = options[key]
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') {
-    throw codedError(`${key} must be a number, got ${describe(value)}`, 'ERR_SHM_CURSOR', TypeError)
-  }
-  if (!Number.isInteger(value) || value <= 0 || value > MAX_U32) {
-    throw codedError(`${key} must be > 0 and <= 2^32-1, got ${value}`, 'ERR_SHM_CURSOR', RangeError)
-  }
-  return value
-}
-
-function checkBatchLimits(options) {
-  if (options === undefined || options === null) {
-    return { maxMessages: DEFAULT_MAX_MESSAGES, maxBytes: DEFAULT_MAX_BYTES }
-  }
-  if (typeof options !== 'object') {
-    throw codedError('nextBatch options must be an object', 'ERR_SHM_CURSOR', TypeError)
-  }
-  return {
-    maxMessages: checkLimit(options, 'maxMessages', DEFAULT_MAX_MESSAGES),
-    maxBytes: checkLimit(options, 'maxBytes', DEFAULT_MAX_BYTES),
-  }
-}
-
-// A named reader's name (the core checks its characters and length).
 function checkName(value, what) {
   if (value === undefined) return ''
   if (typeof value !== 'string' || value === '') {

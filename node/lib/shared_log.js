@@ -11,8 +11,7 @@ const { subscribe, nativeSubscribeOptions } = require('./subscribe')
 const { codedError, recode, typeError, rangeError, describe } = require('./errors')
 const { createChainLog } = require('./chain_log')
 
-const { DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES } = require('./limits')
-const MAX_U32 = 0xffffffff
+const { DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES, checkBatchLimits } = require('./limits')
 
 // The addon's codes, as 1.x names them.
 const CODES = {
@@ -41,18 +40,6 @@ function toBigCursor(value, what) {
   return Number(value)
 }
 
-function checkLimit(options, key, fallback) {
-  const value = options[key]
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') {
-    throw codedError(`${key} must be a number, got ${describe(value)}`, 'ERR_SHM_CURSOR', TypeError)
-  }
-  if (!Number.isInteger(value) || value <= 0 || value > MAX_U32) {
-    throw codedError(`${key} must be > 0 and <= 2^32-1, got ${value}`, 'ERR_SHM_CURSOR', RangeError)
-  }
-  return value
-}
-
 class ShmIterator {
   constructor(log, startCursor) {
     this._log = log
@@ -78,15 +65,9 @@ class ShmIterator {
   // is committed, however large.
   nextBatch(options) {
     this._check()
-    let maxMessages = DEFAULT_MAX_MESSAGES
-    let maxBytes = DEFAULT_MAX_BYTES
+    const { maxMessages, maxBytes } = checkBatchLimits(options)
     let debug = this._log.debug
     if (options !== undefined && options !== null) {
-      if (typeof options !== 'object') {
-        throw codedError('nextBatch options must be an object', 'ERR_SHM_CURSOR', TypeError)
-      }
-      maxMessages = checkLimit(options, 'maxMessages', maxMessages)
-      maxBytes = checkLimit(options, 'maxBytes', maxBytes)
       if (options.debugChecks !== undefined) {
         if (typeof options.debugChecks !== 'boolean') {
           throw codedError('debugChecks must be boolean', 'ERR_SHM_CURSOR', TypeError)
