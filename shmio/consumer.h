@@ -162,6 +162,24 @@ class Consumer {
     // is there already (one load, two compares). validated_ is no offset
     // until the header is known, so this never skips learning it.
     if (ABSL_PREDICT_TRUE(candidate == cursor_ && candidate == validated_)) return size_t{0};
+    // One new frame, for a reader that has delivered all it validated (it
+    // keeps up with a writer that commits each frame): the frame that
+    // validates `candidate` (read within it, ending exactly on it: the same
+    // test as IsGenuine()'s walk) is the frame delivered, read once instead
+    // of once to validate and once to deliver. Anything else takes the
+    // general path below. cursor_ == validated_ implies a known header:
+    // until then validated_ is no offset.
+    if (ABSL_PREDICT_TRUE(cursor_ == validated_ && candidate > validated_ &&
+                          candidate <= capacity_ && max_frames != 0)) {
+      Frame frame;
+      if (ABSL_PREDICT_TRUE(TryReadFrameAt(base_, validated_, candidate, debug_, &frame) &&
+                            frame.end() == candidate)) {
+        validated_ = candidate;
+        cursor_ = candidate;  // before the call, as promised
+        visit(static_cast<const Frame&>(frame));
+        return size_t{1};
+      }
+    }
     absl::StatusOr<uint64_t> committed = CommittedFrom(candidate);
     if (ABSL_PREDICT_FALSE(!committed.ok())) return committed.status();
     // The debug test out of the per-frame loop: one loop each way.
