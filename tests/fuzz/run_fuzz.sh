@@ -29,8 +29,8 @@ bin="$(./bazelw ${SHMIO_BAZEL_STARTUP_OPTIONS:-} info --config=fuzz bazel-bin 2>
 work="$(mktemp -d "${TMPDIR:-/tmp}/shmio-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-found_any=0
-# fuzz NAME SEEDS PREFIX MAX_LEN
+# fuzz NAME SEEDS PREFIX MAX_LEN: fuzzes NAME for $seconds with its output in
+# $work/NAME/log; exits 0 when it found nothing, 1 when it kept an input.
 fuzz() {
   local name="$1" seeds="$2" prefix="$3" max_len="$4"
   local fuzzer="$bin/tests/fuzz/$name"
@@ -46,23 +46,41 @@ fuzz() {
     -rss_limit_mb=2048 \
     -max_len="$max_len" \
     -print_final_stats=1 \
-    -artifact_prefix="$work/$name/artifacts/$prefix" || status=$?
+    -artifact_prefix="$work/$name/artifacts/$prefix" \
+    >"$work/$name/log" 2>&1 || status=$?
   local found=("$work/$name"/artifacts/*)
   if [[ -e "${found[0]}" ]]; then
     for input in "${found[@]}"; do
       cp "$input" "$root/tests/fuzz/regressions/"
       echo "run_fuzz.sh: kept $(basename "$input") in tests/fuzz/regressions/"
     done
-    found_any=1
+    return 1
   elif [[ "$status" -ne 0 ]]; then
     echo "run_fuzz.sh: $name exited with status $status" >&2
-    found_any=1
+    return 1
   fi
 }
 
+# Both fuzzers at once, one per core (CI has two): each gets its full
+# $seconds and the stage takes half the time. Each one's output is printed
+# whole when both are done, not interleaved.
 # -max_len covers basic.shm (16 KiB) and a reader table (8320 bytes).
-fuzz log_fuzzer corpus "" 20000
-fuzz reader_table_fuzzer reader_corpus "reader-table-" 9000
+fuzz log_fuzzer corpus "" 20000 &
+log_fuzzer=$!
+fuzz reader_table_fuzzer reader_corpus "reader-table-" 9000 &
+reader_table_fuzzer=$!
+found_any=0
+for name in log_fuzzer reader_table_fuzzer; do
+  # The last lines (final stats) of a clean run; all of a failed one.
+  if wait "${!name}"; then
+    echo "run_fuzz.sh: $name found nothing; the end of its output:"
+    tail -n 15 "$work/$name/log"
+  else
+    echo "run_fuzz.sh: $name failed; its output:"
+    cat "$work/$name/log"
+    found_any=1
+  fi
+done
 if [[ "$found_any" -ne 0 ]]; then
   exit 1
 fi
