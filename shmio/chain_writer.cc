@@ -372,8 +372,10 @@ absl::Status ChainWriter::ProtectNamedReaders(uint64_t end) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<absl::Span<uint8_t>> ChainWriter::SliceSizeSlow(size_t n, absl::Status error) {
-  if (!absl::IsResourceExhausted(error)) return error;  // not a full file
+absl::StatusOr<absl::Span<uint8_t>> ChainWriter::SliceSizeSlow(size_t n) {
+  absl::StatusOr<absl::Span<uint8_t>> in_this_file = pool_->SliceSize(n);
+  // Not a full file: the frame, or the pool's error.
+  if (!absl::IsResourceExhausted(in_this_file.status())) return in_this_file;
   if (uint64_t{n} + format::kFrameOverhead >
       settings_.file_capacity - format::kExtendedDataOffset) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -94,32 +94,8 @@ class Pool {
   // `committed`, or in a fork() child; ResourceExhausted ("Shared memory
   // exhausted") when the log is full.
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
-    // Fast path, inline: the frame ends within the fast window, which lies
-    // inside the current segment, its segment-rule limit and the mapping
-    // (CheckRoom() sets it; it is empty while the fast path is off: debug
-    // checks, inactive, sealed, a fork() child). Frames that would reach
-    // past it, into a segment's overlap or the next segment, take the slow
-    // path, which checks everything and moves the window.
-    // Members are read into locals and updated before the frame's bytes are
-    // written: byte stores may alias *this, and would otherwise force the
-    // compiler to reload them on every append.
-    // The first frame of a batch starts at committed_; only then is
-    // `committed` re-read, to see whether another writer moved it.
-    uint64_t total = uint64_t{n} + format::kFrameOverhead;
-    uint64_t position = position_;
-    if (ABSL_PREDICT_TRUE(n <= format::kMaxPayload && position + total <= fast_end_ &&
-                          (position != committed_ || CommittedIsOurs()))) {
-      // (last_frame_start_ is left alone: only debug checks read it, and
-      // they keep every append on the slow path. One store less also keeps
-      // position_ from sharing a vector store, which the next append's
-      // load of it could not be forwarded from cheaply.)
-      uint8_t* frame = base_ + position;
-      position_ = position + total;
-      format::EncodeU16(frame, static_cast<uint16_t>(total));
-      format::EncodeU16(frame + total - format::kFrameSizeBytes,
-                        static_cast<uint16_t>(total));
-      return absl::Span<uint8_t>(frame + format::kFrameSizeBytes, n);
-    }
+    uint8_t* payload = TrySliceFast(n);
+    if (ABSL_PREDICT_TRUE(payload != nullptr)) return absl::Span<uint8_t>(payload, n);
     return SliceSizeSlow(n);
   }
 
@@ -195,11 +171,43 @@ class Pool {
   void DetachAfterFork(pid_t parent);
 
  private:
+  friend class ChainWriter;  // its SliceSize() is TrySliceFast() first
+
   Pool(SharedMemory* shm, uint64_t committed, bool has_doorbell);
   // Create() once the header is initialised (or was already). A file of a
   // chain is refused unless `chain_writer`, and a sealed one always.
   static absl::StatusOr<std::unique_ptr<Pool>> Adopt(SharedMemory* shm, bool chain_writer);
 
+  // SliceSize()'s fast path, inline (ChainWriter::SliceSize() uses it
+  // too): the payload's address, or nullptr when the frame must take the
+  // slow path. The frame must end within the fast window, which lies
+  // inside the current segment, its segment-rule limit and the mapping
+  // (CheckRoom() sets it; it is empty while the fast path is off: debug
+  // checks, inactive, sealed, a fork() child). Frames that would reach
+  // past it, into a segment's overlap or the next segment, take the slow
+  // path, which checks everything and moves the window.
+  // Members are read into locals and updated before the frame's bytes are
+  // written: byte stores may alias *this, and would otherwise force the
+  // compiler to reload them on every append.
+  // The first frame of a batch starts at committed_; only then is
+  // `committed` re-read, to see whether another writer moved it.
+  uint8_t* TrySliceFast(size_t n) {
+    uint64_t total = uint64_t{n} + format::kFrameOverhead;
+    uint64_t position = position_;
+    if (ABSL_PREDICT_FALSE(n > format::kMaxPayload || position + total > fast_end_ ||
+                           (position == committed_ && !CommittedIsOurs()))) {
+      return nullptr;
+    }
+    // (last_frame_start_ is left alone: only debug checks read it, and
+    // they keep every append on the slow path. One store less also keeps
+    // position_ from sharing a vector store, which the next append's load
+    // of it could not be forwarded from cheaply.)
+    uint8_t* frame = base_ + position;
+    position_ = position + total;
+    format::EncodeU16(frame, static_cast<uint16_t>(total));
+    format::EncodeU16(frame + total - format::kFrameSizeBytes, static_cast<uint16_t>(total));
+    return frame + format::kFrameSizeBytes;
+  }
   absl::StatusOr<absl::Span<uint8_t>> SliceSizeSlow(size_t n);
   absl::Status CommitChecked();
 
