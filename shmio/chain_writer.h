@@ -126,18 +126,18 @@ class ChainWriter {
   // when the batch in progress does not fit in one file (commit more
   // often), or the next file cannot be created (file system full); as Pool.
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
-    // Inline and shaped as Pool::SliceSize(): the pool's fast path, else one
-    // call. Both returns build the result in the caller's slot. (A named
-    // StatusOr from pool_->SliceSize() cost most of an append: returned on
-    // one path and replaced on the other it was copied out through a
-    // store-forwarding stall; replaced out of line, it lived in memory and
-    // the error handling inline made GCC call this function instead of
-    // inlining it: 14.6 vs 10.1 ns per append against a single file,
+    // Shaped as Pool::SliceSize(), so that it inlines as that does: the
+    // pool's fast path, else one out-of-line call, each return built in
+    // the caller's slot. (Wrapping pool_->SliceSize()'s StatusOr instead
+    // cost most of an append, through a store-forwarding stall when it was
+    // copied out, or a call when the error handling made this function too
+    // big to inline: 14.6 vs 10.1 ns per append against a single file,
     // perf annotate of //bench:micro, 12-03.)
     uint8_t* payload = pool_->TrySliceFast(n);
     if (ABSL_PREDICT_TRUE(payload != nullptr)) return absl::Span<uint8_t>(payload, n);
     return SliceSizeSlow(n);
   }
+
   template <typename T>
   absl::StatusOr<T*> Wrap() {
     static_assert(std::is_trivially_copyable_v<T>, "frames hold trivially copyable types");

@@ -150,7 +150,9 @@ class ChainWithNamedReaderAdapter {
     reader_ = *std::move(reader);
     return absl::OkStatus();
   }
-  ABSL_ATTRIBUTE_ALWAYS_INLINE bool Append(const uint8_t* payload, size_t n) { return chain_.Append(payload, n); }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool Append(const uint8_t* payload, size_t n) {
+    return chain_.Append(payload, n);
+  }
   absl::Status Commit() { return chain_.Commit(); }
 
  private:

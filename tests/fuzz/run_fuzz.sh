@@ -30,7 +30,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/shmio-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 # fuzz NAME SEEDS PREFIX MAX_LEN: fuzzes NAME for $seconds with its output in
-# $work/NAME/log; exits 0 when it found nothing, 1 when it kept an input.
+# $work/NAME/log; returns 0 when it found nothing, 1 when it found an input.
 fuzz() {
   local name="$1" seeds="$2" prefix="$3" max_len="$4"
   local fuzzer="$bin/tests/fuzz/$name"
