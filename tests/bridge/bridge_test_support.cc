@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <optional>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -274,10 +275,35 @@ std::string ShmioPath() {
                       workspace != nullptr ? workspace : "shmio", "/tools/shmio");
 }
 
+namespace {
+
+// The paths ShmPath() handed out in this process, removed when it exits:
+// /dev/shm is memory, and every run of these suites left ~500 MB there.
+struct ShmPaths {
+  pid_t owner = getpid();  // forked children that exit() remove nothing
+  std::vector<std::string> paths;
+};
+
+ShmPaths& HandedOut() {
+  static ShmPaths* paths = [] {
+    std::atexit([] {
+      ShmPaths& handed_out = HandedOut();
+      if (getpid() != handed_out.owner) return;
+      std::error_code ignored;  // a test may have removed its own
+      for (const std::string& path : handed_out.paths) std::filesystem::remove_all(path, ignored);
+    });
+    return new ShmPaths;
+  }();
+  return *paths;
+}
+
+}  // namespace
+
 std::string ShmPath(absl::string_view name) {
   std::string path = absl::StrCat("/dev/shm/shmio-bridge-test-", getpid(), "-", name);
   std::error_code ignored;  // nothing there is the usual case
   std::filesystem::remove_all(path, ignored);
+  HandedOut().paths.push_back(path);
   return path;
 }
 

@@ -155,7 +155,8 @@ class ShmioChild {
 // The path of //tools:shmio in the runfiles.
 std::string ShmioPath();
 // A path under /dev/shm with the pid and `name`; whatever was there (a
-// file, or a chain's directory) is removed.
+// file, or a chain's directory) is removed, and so is whatever is there
+// when this process exits.
 std::string ShmPath(absl::string_view name);
 // $TEST_TMPDIR/<name>.
 std::string TempDir(absl::string_view name);
