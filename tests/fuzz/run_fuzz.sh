@@ -62,17 +62,18 @@ fuzz() {
 }
 
 # Both fuzzers at once, one per core (CI has two): each gets its full
-# $seconds and the stage takes half the time. Each one's output is printed
-# whole when both are done, not interleaved.
+# $seconds and the stage takes half the time. Their outputs are printed
+# after both finish, not interleaved: the last lines (final stats) of a
+# clean run, all of a failed one.
 # -max_len covers basic.shm (16 KiB) and a reader table (8320 bytes).
+declare -A pid_of
 fuzz log_fuzzer corpus "" 20000 &
-log_fuzzer=$!
+pid_of[log_fuzzer]=$!
 fuzz reader_table_fuzzer reader_corpus "reader-table-" 9000 &
-reader_table_fuzzer=$!
+pid_of[reader_table_fuzzer]=$!
 found_any=0
 for name in log_fuzzer reader_table_fuzzer; do
-  # The last lines (final stats) of a clean run; all of a failed one.
-  if wait "${!name}"; then
+  if wait "${pid_of[$name]}"; then
     echo "run_fuzz.sh: $name found nothing; the end of its output:"
     tail -n 15 "$work/$name/log"
   else
