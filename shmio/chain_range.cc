@@ -33,17 +33,21 @@ void ChainFrameRange::Iterator::Fail(const absl::Status& status) {
   position_ = range_->to_;
 }
 
-void ChainFrameRange::Iterator::LoadSlow() {
-  if (base_ == nullptr || position_ - bias_ >= limit_) {
-    if (!OpenFileAtPosition()) return;
-    if (position_ - bias_ < limit_ &&
-        TryReadFrameAt(base_, position_ - bias_, limit_, debug_, &frame_)) {
-      frame_.position = position_;
-      return;
+ChainFrameRange::Iterator ChainFrameRange::Iterator::LoadSlow(Iterator it) {
+  if (it.base_ == nullptr || it.position_ - it.bias_ == it.limit_) {
+    if (!it.OpenFileAtPosition()) return it;
+    // A file may end before the range does (a `to` past what was
+    // committed): the offset is checked against limit_ before the fast
+    // path relies on offset <= limit_.
+    const uint64_t offset = it.position_ - it.bias_;
+    if (offset < it.limit_ && TryReadFrameAt(it.base_, offset, it.limit_, it.debug_, &it.frame_)) {
+      it.frame_.position = it.position_;
+      return it;
     }
   }
-  const uint64_t offset = position_ - bias_;
-  Fail(FrameDamageAt(base_, offset, limit_, debug_, file_.shm->path()));
+  it.Fail(FrameDamageAt(it.base_, it.position_ - it.bias_, it.limit_, it.debug_,
+                        it.file_.shm->path()));
+  return it;
 }
 
 bool ChainFrameRange::Iterator::OpenFileAtPosition() {

@@ -546,6 +546,62 @@ TEST(ChainTest, AGapIsReportedWithTheMissingPositions) {
       << frames.status();
 }
 
+// Every frame of `dir`'s chain, walked forward from position 0 to the end
+// of the last file; `status` is what stopped the walk.
+struct Walk {
+  std::vector<shmio::ChainFrame> frames;
+  absl::Status status;
+};
+Walk WalkForward(const std::string& dir, uint64_t to) {
+  Walk walk;
+  absl::StatusOr<std::shared_ptr<shmio::ChainFiles>> files = shmio::ChainFiles::Open(dir, false);
+  if (!files.ok()) {
+    walk.status = files.status();
+    return walk;
+  }
+  shmio::ChainFrameRange range(*files, 0, to);
+  for (const shmio::ChainFrame& frame : range) walk.frames.push_back(frame);
+  walk.status = range.status();
+  return walk;
+}
+
+// A forward walk over a damaged frame delivers every frame before it and
+// stops with DataLoss naming the file and the offset: at a file's first
+// frame (just after the walk moves to it) and in the middle of a file.
+TEST(ChainTest, ADamagedFrameStopsAForwardWalkNamingTheFileAndOffset) {
+  for (const int index_in_file : {0, 5}) {
+    SCOPED_TRACE(index_in_file);
+    const std::string dir = ClosedChain();
+    const std::vector<shmio::ChainFileEntry> files = Files(dir);
+    ASSERT_GT(files.size(), 4u);
+    const uint64_t end = PositionAfter(400);
+    const Walk whole = WalkForward(dir, end);
+    ASSERT_TRUE(whole.status.ok()) << whole.status;
+    ASSERT_EQ(whole.frames.size(), 400u);
+    // The index_in_file-th frame of file 2, and how many frames come before it.
+    size_t victim = 0;
+    while (whole.frames[victim].position < files[2].base_position) ++victim;
+    victim += index_in_file;
+    ASSERT_LT(whole.frames[victim].position, files[3].base_position);
+    const uint64_t offset = whole.frames[victim].offset;
+
+    std::vector<uint8_t> bytes = shmio_test::ReadFileBytes(files[2].path);
+    bytes[offset] = 0xff;  // a leading size of 0xffff runs past the file's end
+    bytes[offset + 1] = 0xff;
+    shmio_test::WriteFileBytes(files[2].path, bytes);
+
+    const Walk damaged = WalkForward(dir, end);
+    EXPECT_EQ(damaged.status.code(), absl::StatusCode::kDataLoss) << damaged.status;
+    EXPECT_TRUE(absl::StrContains(damaged.status.message(),
+                                  absl::StrCat(files[2].path, " is damaged at offset ", offset)))
+        << damaged.status;
+    ASSERT_EQ(damaged.frames.size(), victim);
+    for (size_t k = 0; k < victim; ++k) {
+      ASSERT_EQ(damaged.frames[k].position, whole.frames[k].position) << k;
+    }
+  }
+}
+
 TEST(ChainTest, TwoFilesClaimingTheSamePositionsAreReported) {
   const std::string dir = ClosedChain();
   const std::vector<shmio::ChainFileEntry> files = Files(dir);
