@@ -546,10 +546,15 @@ TEST(ChainTest, AGapIsReportedWithTheMissingPositions) {
       << frames.status();
 }
 
-// Every frame of `dir`'s chain, walked forward from position 0 to the end
-// of the last file; `status` is what stopped the walk.
+// Where each frame of `dir`'s chain lies, walked forward from position 0
+// to `to` (payloads are not kept: they point into mappings the walk
+// releases); `status` is what stopped the walk.
+struct WalkedFrame {
+  uint64_t position;
+  uint64_t offset;  // in its file
+};
 struct Walk {
-  std::vector<shmio::ChainFrame> frames;
+  std::vector<WalkedFrame> frames;
   absl::Status status;
 };
 Walk WalkForward(const std::string& dir, uint64_t to) {
@@ -560,7 +565,7 @@ Walk WalkForward(const std::string& dir, uint64_t to) {
     return walk;
   }
   shmio::ChainFrameRange range(*files, 0, to);
-  for (const shmio::ChainFrame& frame : range) walk.frames.push_back(frame);
+  for (const shmio::ChainFrame& frame : range) walk.frames.push_back({frame.position, frame.offset});
   walk.status = range.status();
   return walk;
 }
