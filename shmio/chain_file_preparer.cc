@@ -104,11 +104,21 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> ChainFilePreparer::MakeFile() {
 }
 
 bool ChainFilePreparer::Remove(const std::string& path, uint64_t base_position) {
+  // The writer's mapping of it, if kept: reused, or unmapped with the file.
+  std::unique_ptr<SharedMemory> mapped;
+  for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+    if ((*it)->path() == path) {
+      mapped = std::move(*it);
+      kept_.erase(it);
+      break;
+    }
+  }
   if (recycle_ && spare_ == nullptr) {
     const std::string temp =
         absl::StrFormat("%s/%s%020d", directory_, kRecyclingFilePrefix, base_position);
     absl::StatusOr<std::unique_ptr<SharedMemory>> reused =
-        SharedMemory::Recycle(path, temp, file_options_);
+        mapped != nullptr ? SharedMemory::RecycleMapped(std::move(mapped), temp, file_options_)
+                          : SharedMemory::Recycle(path, temp, file_options_);
     if (reused.ok()) {
       spare_ = *std::move(reused);
       return true;
@@ -135,6 +145,10 @@ void ChainFilePreparer::Run() {
       std::vector<std::unique_ptr<SharedMemory>> retired = std::move(retired_);
       retired_.clear();
       lock.unlock();
+      if (recycle_) {
+        for (std::unique_ptr<SharedMemory>& file : retired) kept_.push_back(std::move(file));
+        while (kept_.size() > kKeptMappings) kept_.pop_front();  // munmap, outside the lock
+      }
       retired.clear();  // munmap, outside the lock
       lock.lock();
     }

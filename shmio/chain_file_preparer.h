@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,14 @@ class ChainFilePreparer {
   const bool recycle_;
   // A removed file waiting to be the next one; the thread's own.
   std::unique_ptr<SharedMemory> spare_;
+  // With recycling, the writer's retired files stay mapped, newest last,
+  // until retention removes them: the one it removes is then reused with
+  // its mapping (SharedMemory::RecycleMapped), not unmapped here and
+  // mapped and populated again for the next file. At most kKeptMappings,
+  // so a long retention window holds no more mappings than a short one;
+  // the thread's own.
+  static constexpr size_t kKeptMappings = 16;
+  std::deque<std::unique_ptr<SharedMemory>> kept_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;   // the thread waits for work on it
   std::condition_variable ready_;  // Take() waits for a file on it

@@ -111,6 +111,29 @@ uint64_t RequestedCapacity(const Options& o) {
   return o.size != 0 ? o.size * o.num : o.capacity;
 }
 
+// Recycle()'s middle, on `fd` (open on `path`, readers excluded, our
+// writer lock held): out of the directory first, so that a reader that
+// opens `path` from now on finds nothing, as after an unlink (one that
+// opened it just before finds the recycler's lock, NotFound, or once
+// readers are let in again a header that is not the one its name promised:
+// chain_files.cc checks); then a fresh header (all zero) makes it a new,
+// empty log: the frames of its old life, past the `committed` a writer
+// stores, are not part of it (docs/format.md).
+absl::Status MoveAsideAndClearHeader(int fd, const std::string& path,
+                                     const std::string& temp_path) {
+  if (rename(path.c_str(), temp_path.c_str()) != 0) {
+    return Errno(errno, absl::StrFormat("cannot rename to %s", temp_path), path);
+  }
+  const uint8_t zero[format::kExtendedDataOffset] = {};
+  if (pwrite(fd, zero, sizeof zero, 0) != static_cast<ssize_t>(sizeof zero)) {
+    const int err = errno;
+    // Back under its name, as it was: the caller unlinks it or keeps it.
+    (void)rename(temp_path.c_str(), path.c_str());
+    return Errno(err, "cannot clear the header of", temp_path);
+  }
+  return absl::OkStatus();
+}
+
 std::optional<Geometry> RequestedGeometry(const Options& o) {
   if (o.size == 0) return std::nullopt;
   return Geometry{o.size, o.num, o.overlap};
@@ -409,21 +432,9 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Recycle(
   }
   absl::Status locked = internal::AcquireWriterLock(file.fd, path);
   if (!locked.ok()) return discard(locked);
-  // Out of the directory first: a reader that opens `path` from now on
-  // finds nothing, as after an unlink. One that opened it just before
-  // finds our lock (NotFound), or, once readers are let in again below, a
-  // header that is not the one its name promised (chain_files.cc checks).
-  if (rename(path.c_str(), temp_path.c_str()) != 0) {
-    return discard(Errno(errno, absl::StrFormat("cannot rename to %s", temp_path), path));
-  }
+  absl::Status moved = MoveAsideAndClearHeader(file.fd, path, temp_path);
+  if (!moved.ok()) return discard(moved);
   file.temp_path = temp_path;
-  // A fresh header (all zero) makes it a new, empty log: the frames of its
-  // old life, past the `committed` a writer stores, are not part of it
-  // (docs/format.md: bytes at and after committed are not part of the log).
-  const uint8_t zero[format::kExtendedDataOffset] = {};
-  if (pwrite(file.fd, zero, sizeof zero, 0) != static_cast<ssize_t>(sizeof zero)) {
-    return discard(Errno(errno, "cannot clear the header of", temp_path));
-  }
   internal::AdmitReaders(file.fd);
   options.path = absl::StrFormat("%s (being reused for a new file)", temp_path);
   absl::StatusOr<std::unique_ptr<SharedMemory>> shm =
@@ -436,6 +447,46 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Recycle(
   (*shm)->unlinked_temp_path_ = file.temp_path;
   (*shm)->unlinked_ = true;
   return shm;
+}
+
+absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::RecycleMapped(
+    std::unique_ptr<SharedMemory> retired, const std::string& temp_path, Options options) {
+  const std::string path = retired->path();
+  struct stat linked, mapped;
+  if (!retired->writable() || retired->unlinked_ || retired->pool_ != nullptr ||
+      retired->forked_from_ != 0 || retired->capacity_ != RequestedCapacity(options) ||
+      stat(path.c_str(), &linked) != 0 || fstat(retired->fd_, &mapped) != 0 ||
+      linked.st_dev != mapped.st_dev || linked.st_ino != mapped.st_ino) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s cannot be reused in place: it is not a retired file of this writer, still at "
+        "its name, of %d bytes",
+        path, RequestedCapacity(options)));
+  }
+  absl::Status excluded = internal::ExcludeReaders(retired->fd_, path);
+  if (!excluded.ok()) return excluded;
+  // Ours since it was made or continued (an open file description's lock:
+  // taking it again changes nothing); checked as Recycle() checks it.
+  absl::Status locked = internal::AcquireWriterLock(retired->fd_, path);
+  absl::Status moved =
+      locked.ok() ? MoveAsideAndClearHeader(retired->fd_, path, temp_path) : locked;
+  internal::AdmitReaders(retired->fd_);
+  if (!moved.ok()) return moved;
+  // Now what FromDescriptor() makes of a fresh file with these options.
+  options.writable = true;
+  options.path = absl::StrFormat("%s (being reused for a new file)", temp_path);
+  options.capacity = retired->capacity_;
+  std::optional<Geometry> geometry = RequestedGeometry(options);
+  if (geometry) {
+    options.size = geometry->size;
+    options.num = geometry->num;
+    options.overlap = geometry->overlap;
+  }
+  options.debug_checks = options.debug_checks || DebugFromEnvironment();
+  retired->options_ = std::move(options);
+  retired->geometry_ = geometry;
+  retired->unlinked_temp_path_ = temp_path;
+  retired->unlinked_ = true;
+  return retired;
 }
 
 absl::Status SharedMemory::LinkAt(const std::string& path) {

@@ -207,6 +207,16 @@ class SharedMemory {
   static absl::StatusOr<std::unique_ptr<SharedMemory>> Recycle(const std::string& path,
                                                                const std::string& temp_path,
                                                                Options options);
+  // Recycle() for a file this process still has mapped: `retired`, a
+  // chain's writable file whose Pool is gone, still linked at its path.
+  // The mapping and its page tables are kept (the pages are the same), so
+  // the new file costs no mapping, populating or unmapping: with small
+  // files these were most of the preparing thread's work per roll, which a
+  // fast writer waited for. FailedPrecondition, with nothing changed (and
+  // `retired` unmapped), as Recycle(), and when `retired` is not such a
+  // file or is no longer the file at its path.
+  static absl::StatusOr<std::unique_ptr<SharedMemory>> RecycleMapped(
+      std::unique_ptr<SharedMemory> retired, const std::string& temp_path, Options options);
   // Gives a file from CreateUnlinked() or Recycle() its name `path`. AlreadyExists when
   // something is at `path` (nothing changes then).
   absl::Status LinkAt(const std::string& path);
