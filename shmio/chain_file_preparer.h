@@ -6,7 +6,9 @@
 // writer's path. When allowed, the file retention removes becomes the next
 // file (SharedMemory::Recycle) if no reader has it open: its pages are
 // resident already, where a new file's must be allocated and zeroed by the
-// kernel (the cost that bounded a chain's appends).
+// kernel (the cost that bounded a chain's appends); and when it is one the
+// writer retired, still mapped here, with that mapping
+// (SharedMemory::RecycleMapped), so no page is mapped again either.
 //
 // Thread safety: Request(), Take() and Retain() are for the writer's thread;
 // the preparer's own thread only creates files and removes old ones.
