@@ -375,6 +375,23 @@ bool DebugFromEnvironment() {
   return debug;
 }
 
+namespace {
+
+// The options a SharedMemory keeps for a mapped file of `file_size` bytes
+// with `geometry`: what the file is, whatever was asked.
+void SettleOptions(Options* options, uint64_t file_size,
+                   const std::optional<Geometry>& geometry) {
+  options->capacity = file_size;
+  if (geometry) {
+    options->size = geometry->size;
+    options->num = geometry->num;
+    options->overlap = geometry->overlap;
+  }
+  options->debug_checks = options->debug_checks || DebugFromEnvironment();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::Open(
     Options options) {
   absl::Status valid = ValidateOptions(options);
@@ -474,14 +491,8 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::RecycleMapped(
   // Now what FromDescriptor() makes of a fresh file with these options.
   options.writable = true;
   options.path = absl::StrFormat("%s (being reused for a new file)", temp_path);
-  options.capacity = retired->capacity_;
-  std::optional<Geometry> geometry = RequestedGeometry(options);
-  if (geometry) {
-    options.size = geometry->size;
-    options.num = geometry->num;
-    options.overlap = geometry->overlap;
-  }
-  options.debug_checks = options.debug_checks || DebugFromEnvironment();
+  const std::optional<Geometry> geometry = RequestedGeometry(options);
+  SettleOptions(&options, retired->capacity_, geometry);
   retired->options_ = std::move(options);
   retired->geometry_ = geometry;
   retired->unlinked_temp_path_ = temp_path;
@@ -616,13 +627,7 @@ absl::StatusOr<std::unique_ptr<SharedMemory>> SharedMemory::FromDescriptor(
         path, file_size, kSmallestWritableLog, format::kExtendedDataOffset)));
   }
 
-  options.capacity = file_size;
-  if (geometry) {
-    options.size = geometry->size;
-    options.num = geometry->num;
-    options.overlap = geometry->overlap;
-  }
-  options.debug_checks = options.debug_checks || DebugFromEnvironment();
+  SettleOptions(&options, file_size, geometry);
   return std::unique_ptr<SharedMemory>(new SharedMemory(
       std::move(options), closer.Release(), base, file_size, geometry));
 }

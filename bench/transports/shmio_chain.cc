@@ -20,8 +20,8 @@ uint64_t ChainLog::FileBytes(uint64_t bytes) {
   return std::max(kMinFileBytes, share);
 }
 
-absl::StatusOr<absl::Span<uint8_t>> WaitingChainAppender::SliceSizeAfterWaiting(size_t n) {
-  absl::StatusOr<absl::Span<uint8_t>> slice = chain_->SliceSize(n);
+absl::StatusOr<absl::Span<uint8_t>> WaitingChainAppender::SliceSizeAfterWaiting(
+    size_t n, absl::StatusOr<absl::Span<uint8_t>> slice) {
   // The named reader is a retention window behind (or, in a broken run,
   // the batch is too big: then the deadline ends the wait).
   const absl::Time deadline = absl::Now() + absl::Seconds(30);

@@ -41,13 +41,15 @@ class WaitingChainAppender {
   absl::StatusOr<absl::Span<uint8_t>> SliceSize(size_t n) {
     absl::StatusOr<absl::Span<uint8_t>> slice = chain_->SliceSize(n);
     if (ABSL_PREDICT_TRUE(slice.ok()) || !absl::IsResourceExhausted(slice.status())) return slice;
-    return SliceSizeAfterWaiting(n);
+    return SliceSizeAfterWaiting(n, std::move(slice));
   }
   absl::Status Commit() { return chain_->Commit(); }
 
  private:
-  // SliceSize() once the reader has caught up (or the wait ended).
-  absl::StatusOr<absl::Span<uint8_t>> SliceSizeAfterWaiting(size_t n);
+  // SliceSize() again until the reader has caught up (or the wait ends),
+  // after `slice`, the ResourceExhausted it returned.
+  absl::StatusOr<absl::Span<uint8_t>> SliceSizeAfterWaiting(
+      size_t n, absl::StatusOr<absl::Span<uint8_t>> slice);
   // False once the named reader's process no longer holds its name.
   bool ReaderAlive() const;
 
