@@ -55,12 +55,18 @@ TEST(MirrorCrashTest, RandomKillsNeitherLoseNorDuplicateAFrame) {
     // The first kill lands at once, likely while DEST is being created (a
     // file cut short must be created again). Then one kill in four lands
     // anywhere from exec through the connect; the others after the mirror
-    // said where it resumes, while it copies. Sleeping only picks the moment.
+    // said where it resumes, while it copies: one in three of those right
+    // after DEST's committed end first moves (in the middle of the copy
+    // however fast the build copies), the rest after a random sleep.
     if (kills > 0) {
       if (kills == 1 || rng() % 4 != 0) {
         ASSERT_TRUE(mirror.WaitForStderr("mirroring")) << mirror.err();
       }
-      usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+      if (kills > 1 && rng() % 3 == 0) {
+        WaitUntilGrows([&] { return CommittedEnd(dest); }, dest_end, absl::Seconds(5));
+      } else {
+        usleep(static_cast<useconds_t>(rng() % kKillWithinUs));
+      }
     }
     mirror.Signal(SIGKILL);
     ASSERT_EQ(mirror.Wait(), 128 + SIGKILL) << "the mirror ended on its own: " << mirror.err();
