@@ -112,8 +112,8 @@ Ended RunWithDescriptorLimit(const std::vector<std::string>& args, rlim_t limit)
     if (fd.fd >= 0) close(fd.fd);
   }
   // The pipes close as the child exits, a moment before it can be reaped
-  // (longest under TSan, whose runtime tears down its shadow memory): wait
-  // for it up to the deadline, then it is hung.
+  // (often long enough to see under TSan): wait for it up to the deadline,
+  // then it is hung.
   int status = 0;
   while (waitpid(pid, &status, WNOHANG) == 0) {
     if (absl::Now() >= deadline) {
